@@ -1,0 +1,3 @@
+from kurobara.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""Application factory: settings in, a FastAPI app out, with a lifespan that opens the database,
+loads instance secrets and starts the background components."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from kurobara import __version__
+from kurobara.config import Settings
+from kurobara.db.deps import DatabaseDep
+from kurobara.db.engine import Database
+from kurobara.db.instance import get_or_create_secret
+from kurobara.users import service as user_service
+from kurobara.users.routes import auth_router, users_router
+from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
+
+logger = logging.getLogger("kurobara")
+
+
+async def _open_redis(settings: Settings, stack: AsyncExitStack) -> Any:
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(settings.redis_url, decode_responses=True)
+    stack.push_async_callback(client.aclose)
+    return client
+
+
+async def _bootstrap_admin(settings: Settings, db: Database) -> None:
+    if not (settings.admin_username and settings.admin_password):
+        return
+    async with db.session() as session:
+        if await user_service.get_by_username(db_session=session, username=settings.admin_username):
+            return
+        await user_service.create(
+            db_session=session,
+            username=settings.admin_username,
+            email=settings.admin_email or f"{settings.admin_username.lower()}@localhost",
+            password=settings.admin_password.get_secret_value(),
+            is_superuser=True,
+        )
+        logger.info("created admin user=%s from environment", settings.admin_username)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    async with AsyncExitStack() as stack:
+        db = Database(settings.resolved_database_url)
+        stack.push_async_callback(db.dispose)
+        app.state.db = db
+        if settings.secret_key is not None:
+            app.state.secret_key = settings.secret_key.get_secret_value()
+        else:
+            async with db.session() as session:
+                app.state.secret_key = await get_or_create_secret(session)
+        app.state.redis = await _open_redis(settings, stack)
+        if app.state.redis is not None:
+            app.state.login_throttle = RedisLoginThrottle(
+                app.state.redis,
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_window_seconds,
+            )
+        else:
+            app.state.login_throttle = MemoryLoginThrottle(
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_window_seconds,
+            )
+        await _bootstrap_admin(settings, db)
+        yield
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive and serving."""
+    return {"status": "ok", "version": __version__}
+
+
+@health_router.get("/readyz")
+async def readyz(db: DatabaseDep) -> JSONResponse:
+    """The database answers; a load balancer sends traffic only when this is 200."""
+    try:
+        await db.ping()
+    except Exception as exc:
+        logger.warning("readiness check failed: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": db.dialect})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    app.include_router(api)
+    app.include_router(health_router)
+    return app

@@ -1,0 +1,129 @@
+"""The ``kurobara`` command: serve, migrate, create-admin (and, from their domains, more)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from kurobara.config import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Kurobara, the self-hosted manga server.")
+console = Console()
+
+
+def configure_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+async def _migrate(settings: Settings) -> str | None:
+    from kurobara.db.migrate import current_revision, upgrade
+
+    await upgrade(settings.resolved_database_url)
+    return await current_revision(settings.resolved_database_url)
+
+
+async def _user_count(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from kurobara.db.engine import Database
+    from kurobara.users.models import User
+
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.session() as session:
+            return await session.scalar(select(func.count()).select_from(User)) or 0
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest version."""
+    settings = Settings()
+    revision = asyncio.run(_migrate(settings))
+    console.print(f"[green]Database at revision {revision}[/green] ({_safe_url(settings)})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Migrate the database, then serve the API and the web UI."""
+    import uvicorn
+
+    from kurobara.app import create_app
+
+    configure_logging(log_level)
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    asyncio.run(_migrate(settings))
+    url = f"http://{settings.host}:{settings.port}{settings.base_path}/"
+    console.print(f"[bold]Kurobara[/bold] on [link={url}]{url}[/link]  ({_safe_url(settings)})")
+    if asyncio.run(_user_count(settings)) == 0:
+        console.print(
+            "No accounts yet: open the page and register; the first account becomes the admin."
+        )
+    else:
+        console.print("Log in with your account; `kurobara create-admin` adds or resets an admin.")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=log_level.lower()
+    )
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    email: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Create a superuser, or promote an existing user and set their password."""
+    from pydantic import ValidationError
+
+    from kurobara.users.schemas import UserCreate
+
+    try:
+        UserCreate(username=username, email=email or f"{username}@localhost", password=password)
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/red]")
+        raise typer.Exit(2) from exc
+    settings = Settings()
+    created = asyncio.run(_ensure_admin(settings, username, password, email))
+    verb = "Created" if created else "Promoted"
+    console.print(f"[green]{verb} admin {username}[/green]")
+
+
+async def _ensure_admin(
+    settings: Settings, username: str, password: str, email: str | None
+) -> bool:
+    from kurobara.db.engine import Database
+    from kurobara.users import service as user_service
+
+    await _migrate(settings)
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.session() as session:
+            _, created = await user_service.ensure_admin(
+                db_session=session, username=username, password=password, email=email
+            )
+            return created
+    finally:
+        await db.dispose()
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Library entries and favorites (a favorite is an entry with ``is_favorite``)."""

@@ -1,0 +1,1 @@
+"""Catalog: manga, their source links (provider + external id), import and routes."""

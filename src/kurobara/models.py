@@ -1,0 +1,9 @@
+"""Imports every ORM model so that ``Base.metadata`` knows the whole schema (Alembic, tests)."""
+
+from kurobara.db.instance import InstanceSetting
+from kurobara.library.models import LibraryEntry
+from kurobara.manga.models import Manga, MangaSource
+from kurobara.monitoring.models import ProviderStatus
+from kurobara.users.models import User
+
+__all__ = ["InstanceSetting", "LibraryEntry", "Manga", "MangaSource", "ProviderStatus", "User"]

@@ -1,0 +1,1 @@
+"""Provider health monitoring: checks, status rules, scheduler, history, notifications, metrics."""

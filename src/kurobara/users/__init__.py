@@ -1,0 +1,1 @@
+"""Users: accounts, password hashing, tokens, auth dependencies and routes."""

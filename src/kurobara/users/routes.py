@@ -1,0 +1,97 @@
+"""HTTP routes for accounts: register, login, the current user, password change."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from kurobara.db.deps import SessionDep
+from kurobara.users import service as user_service
+from kurobara.users.deps import CurrentUser, secret_key
+from kurobara.users.schemas import PasswordChange, Token, UserCreate, UserRead
+from kurobara.users.security import create_access_token
+from kurobara.users.throttle import LoginThrottle
+
+auth_router = APIRouter(prefix="/auth", tags=["auth"])
+users_router = APIRouter(prefix="/users", tags=["users"])
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def throttle_key(request: Request, username: str) -> str:
+    client = request.client.host if request.client else "unknown"
+    return f"{username.lower()}|{client}"
+
+
+@auth_router.post("/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+async def register(payload: UserCreate, request: Request, db_session: SessionDep) -> object:
+    if not request.app.state.settings.registration_enabled:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Registration is disabled")
+    try:
+        return await user_service.create(
+            db_session=db_session,
+            username=payload.username,
+            email=str(payload.email),
+            password=payload.password,
+        )
+    except user_service.UserExists as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
+
+
+@auth_router.post("/login", response_model=Token)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    db_session: SessionDep,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+) -> Token:
+    key = throttle_key(request, form.username)
+    if wait := await throttle.retry_after(key):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="Too many failed logins; try again later",
+            headers={"Retry-After": str(wait)},
+        )
+    user = await user_service.authenticate(
+        db_session=db_session, username=form.username, password=form.password
+    )
+    if user is None:
+        await throttle.record_failure(key)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Incorrect username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    await throttle.reset(key)
+    token = create_access_token(
+        user_id=user.id,
+        hashed_password=user.hashed_password,
+        secret=secret_key(request),
+        minutes=request.app.state.settings.access_token_minutes,
+    )
+    return Token(access_token=token)
+
+
+@users_router.get("/me", response_model=UserRead)
+async def read_me(user: CurrentUser) -> object:
+    return user
+
+
+@users_router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(
+    payload: PasswordChange, user: CurrentUser, db_session: SessionDep
+) -> None:
+    try:
+        await user_service.change_password(
+            db_session=db_session,
+            user=user,
+            current_password=payload.current_password,
+            new_password=payload.new_password,
+        )
+    except user_service.WrongPassword as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc

@@ -1,0 +1,130 @@
+"""Account logic: registration, authentication, password changes, admin bootstrap."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kurobara.users.models import User
+from kurobara.users.security import hash_password, verify_password
+
+
+class UserError(Exception):
+    """Base of account errors; ``kind`` names the case for the route to map."""
+
+    kind = "user_error"
+
+
+class UserExists(UserError):
+    kind = "exists"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"a user with that {field} already exists")
+        self.field = field
+
+
+class WrongPassword(UserError):
+    kind = "wrong_password"
+
+
+async def get(*, db_session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await db_session.get(User, user_id)
+
+
+async def get_by_username(*, db_session: AsyncSession, username: str) -> User | None:
+    return await db_session.scalar(select(User).where(User.username_key == username.lower()))
+
+
+async def count_superusers(*, db_session: AsyncSession) -> int:
+    return await db_session.scalar(select(func.count()).where(User.is_superuser.is_(True))) or 0
+
+
+async def create(
+    *,
+    db_session: AsyncSession,
+    username: str,
+    email: str,
+    password: str,
+    is_superuser: bool | None = None,
+) -> User:
+    """Create a user; raise ``UserExists`` naming the clashing field. Checked up front for a clear
+    message, and enforced by the unique constraints for the concurrent case.
+
+    With ``is_superuser=None`` the first account of an instance becomes its admin, so that a
+    fresh ``make run`` needs no extra step."""
+    clash = await db_session.scalar(
+        select(User).where(
+            or_(User.username_key == username.lower(), User.email_key == email.lower())
+        )
+    )
+    if clash is not None:
+        raise UserExists("username" if clash.username_key == username.lower() else "email")
+    if is_superuser is None:
+        is_superuser = not await db_session.scalar(select(func.count()).select_from(User))
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        email_key=email.lower(),
+        hashed_password=await hash_password(password),
+        is_superuser=is_superuser,
+    )
+    db_session.add(user)
+    try:
+        await db_session.commit()
+    except IntegrityError as exc:
+        await db_session.rollback()
+        raise UserExists("username or email") from exc
+    return user
+
+
+async def authenticate(*, db_session: AsyncSession, username: str, password: str) -> User | None:
+    user = await get_by_username(db_session=db_session, username=username)
+    valid = await verify_password(password, user.hashed_password if user else None)
+    if user is None or not valid or not user.is_active:
+        return None
+    return user
+
+
+async def change_password(
+    *, db_session: AsyncSession, user: User, current_password: str, new_password: str
+) -> User:
+    if not await verify_password(current_password, user.hashed_password):
+        raise WrongPassword("the current password is wrong")
+    user.hashed_password = await hash_password(new_password)
+    await db_session.commit()
+    return user
+
+
+async def set_check_interval(*, db_session: AsyncSession, user: User, interval: int) -> User:
+    user.provider_check_interval = interval
+    await db_session.commit()
+    return user
+
+
+async def ensure_admin(
+    *, db_session: AsyncSession, username: str, password: str, email: str | None = None
+) -> tuple[User, bool]:
+    """Create the superuser, or promote an existing user of that name and set the password.
+    Returns the user and whether it was created."""
+    user = await get_by_username(db_session=db_session, username=username)
+    if user is None:
+        email = email or f"{username.lower()}@localhost"
+        return (
+            await create(
+                db_session=db_session,
+                username=username,
+                email=email,
+                password=password,
+                is_superuser=True,
+            ),
+            True,
+        )
+    user.is_superuser = True
+    user.is_active = True
+    user.hashed_password = await hash_password(password)
+    await db_session.commit()
+    return user, False

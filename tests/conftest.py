@@ -1,0 +1,154 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``KUROBARA_TEST_POSTGRES_URL`` (``.ci/run`` creates a fresh database and
+exports it). Without it the PostgreSQL cases skip with a reason, unless
+``KUROBARA_REQUIRE_SERVICES=1``, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kurobara.app import create_app
+from kurobara.config import Settings
+from kurobara.db.engine import Database
+from kurobara.db.migrate import upgrade
+from tests.factories import UserFactory
+
+T = TypeVar("T")
+
+REQUIRE_SERVICES = os.environ.get("KUROBARA_REQUIRE_SERVICES") == "1"
+POSTGRES_URL = os.environ.get("KUROBARA_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("KUROBARA_TEST_REDIS_URL")
+
+
+def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code that may itself be inside an event loop
+    (session fixtures requested lazily from async fixtures)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def require_service(name: str, available: bool, hint: str) -> None:
+    """Skip when a service is absent; fail instead when the run says services are required."""
+    if available:
+        return
+    message = f"{name} not available ({hint})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}, but KUROBARA_REQUIRE_SERVICES=1")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy (faster than migrating each)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    run_in_thread(upgrade(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> str:
+    """Migrate the test database once per run, from an empty schema."""
+    require_service("PostgreSQL", bool(POSTGRES_URL), "set KUROBARA_TEST_POSTGRES_URL")
+    assert POSTGRES_URL is not None
+
+    async def reset() -> None:
+        engine = create_async_engine(POSTGRES_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+        await upgrade(POSTGRES_URL)
+
+    run_in_thread(reset())
+    return POSTGRES_URL
+
+
+async def truncate_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ).scalars()
+        names = ", ".join(f'"{name}"' for name in tables)
+        if names:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database: a fresh SQLite file, or the PostgreSQL test database
+    truncated after the test."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "kurobara.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("postgres_schema")
+    await truncate_postgres(url)
+    try:
+        yield url
+    finally:
+        await truncate_postgres(url)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, object]) -> Settings:
+    values: dict[str, object] = {
+        "database_url": db_url,
+        "data_dir": tmp_path,
+        "builtin_providers": False,
+        "monitor_enabled": False,
+        **settings_overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://kurobara.test") as c:
+        yield c
+
+
+@pytest.fixture
+def db(app: object) -> Database:
+    database: Database = app.state.db  # type: ignore[attr-defined]
+    return database
+
+
+@pytest.fixture
+def users(client: httpx.AsyncClient) -> UserFactory:
+    return UserFactory(client)

@@ -1,0 +1,59 @@
+"""Test data through the public API: personas alice (admin), bob and charlie (regular users)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Persona:
+    username: str
+    token: str
+    id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class UserFactory:
+    client: httpx.AsyncClient
+    made: dict[str, Persona] = field(default_factory=dict)
+
+    async def register(self, username: str, *, password: str = PASSWORD) -> Persona:
+        response = await self.client.post(
+            "/api/v1/auth/register",
+            json={"username": username, "email": f"{username}@example.org", "password": password},
+        )
+        assert response.status_code == 201, response.text
+        return await self.login(username, password=password)
+
+    async def login(self, username: str, *, password: str = PASSWORD) -> Persona:
+        response = await self.client.post(
+            "/api/v1/auth/login", data={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        me = await self.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        persona = Persona(username=username, token=token, id=me.json()["id"])
+        self.made[username] = persona
+        return persona
+
+    async def alice(self) -> Persona:
+        """The admin: the first account of an instance is its superuser."""
+        return self.made.get("alice") or await self.register("alice")
+
+    async def bob(self) -> Persona:
+        if "alice" not in self.made:
+            await self.alice()
+        return self.made.get("bob") or await self.register("bob")
+
+    async def charlie(self) -> Persona:
+        if "alice" not in self.made:
+            await self.alice()
+        return self.made.get("charlie") or await self.register("charlie")

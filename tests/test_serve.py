@@ -1,0 +1,70 @@
+"""`kurobara serve` as a user runs it: a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(db_url: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KUROBARA_DATABASE_URL": db_url,
+        "KUROBARA_DATA_DIR": str(tmp_path),
+        "KUROBARA_BUILTIN_PROVIDERS": "false",
+    }
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kurobara", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("server did not start:\n" + (tmp_path / "serve.log").read_text())
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        log.close()
+
+
+def test_served_instance_registers_and_logs_in(served: str) -> None:
+    with httpx.Client(base_url=served, timeout=10) as client:
+        creds = {"username": "dana", "email": "dana@example.org", "password": "a-long-passphrase"}
+        assert client.post("/api/v1/auth/register", json=creds).status_code == 201
+        login = client.post(
+            "/api/v1/auth/login", data={"username": "dana", "password": "a-long-passphrase"}
+        )
+        assert login.status_code == 200
+        token = login.json()["access_token"]
+        me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["username"] == "dana"
+        assert client.get("/readyz").status_code == 200
