@@ -23,9 +23,8 @@ def login_throttle(request: Request) -> LoginThrottle:
     return throttle
 
 
-def throttle_key(request: Request, username: str) -> str:
-    client = request.client.host if request.client else "unknown"
-    return f"{username.lower()}|{client}"
+def client_host(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @auth_router.post("/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
@@ -50,24 +49,24 @@ async def login(
     db_session: SessionDep,
     throttle: Annotated[LoginThrottle, Depends(login_throttle)],
 ) -> Token:
-    key = throttle_key(request, form.username)
-    if wait := await throttle.retry_after(key):
+    try:
+        user = await user_service.login(
+            db_session=db_session,
+            throttle=throttle,
+            username=form.username,
+            password=form.password,
+            client=client_host(request),
+        )
+    except user_service.LoginThrottled as exc:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="Too many failed logins; try again later",
-            headers={"Retry-After": str(wait)},
-        )
-    user = await user_service.authenticate(
-        db_session=db_session, username=form.username, password=form.password
-    )
-    if user is None:
-        await throttle.record_failure(key)
+            detail=str(exc),
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
+    except user_service.InvalidCredentials as exc:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="Incorrect username or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    await throttle.reset(key)
+            status.HTTP_401_UNAUTHORIZED, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from exc
     token = create_access_token(
         user_id=user.id,
         hashed_password=user.hashed_password,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.users.models import User
 from kurobara.users.security import hash_password, verify_password
+from kurobara.users.throttle import LoginThrottle
 
 
 class UserError(Exception):
@@ -28,6 +29,21 @@ class UserExists(UserError):
 
 class WrongPassword(UserError):
     kind = "wrong_password"
+
+
+class InvalidCredentials(UserError):
+    kind = "invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__("Incorrect username or password")
+
+
+class LoginThrottled(UserError):
+    kind = "throttled"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many failed logins; try again later")
+        self.retry_after = retry_after
 
 
 async def get(*, db_session: AsyncSession, user_id: uuid.UUID) -> User | None:
@@ -86,6 +102,33 @@ async def authenticate(*, db_session: AsyncSession, username: str, password: str
     valid = await verify_password(password, user.hashed_password if user else None)
     if user is None or not valid or not user.is_active:
         return None
+    return user
+
+
+def throttle_key(*, username: str, client: str) -> str:
+    """Failures count per username and client address, so one attacker cannot lock out a user
+    everywhere and one client cannot spray many usernames unnoticed."""
+    return f"{username.lower()}|{client}"
+
+
+async def login(
+    *,
+    db_session: AsyncSession,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    client: str,
+) -> User:
+    """Authenticate through the login throttle; the API and the web UI share it so that
+    failures on either count together. Raises ``LoginThrottled`` or ``InvalidCredentials``."""
+    key = throttle_key(username=username, client=client)
+    if wait := await throttle.retry_after(key):
+        raise LoginThrottled(wait)
+    user = await authenticate(db_session=db_session, username=username, password=password)
+    if user is None:
+        await throttle.record_failure(key)
+        raise InvalidCredentials
+    await throttle.reset(key)
     return user
 
 
