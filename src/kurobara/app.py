@@ -16,6 +16,8 @@ from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
+from kurobara.providers.http import HttpClient
+from kurobara.providers.registry import ProviderRegistry
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
@@ -73,6 +75,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
+        app.state.http = HttpClient(
+            user_agent=settings.http_user_agent, timeout=settings.check_timeout
+        )
+        stack.push_async_callback(app.state.http.aclose)
+        app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         await _bootstrap_admin(settings, db)
         yield
 

@@ -1,0 +1,164 @@
+"""The provider interface and the types it returns.
+
+A kind (``mangadex``, ``madara``, ``html``) subclasses ``Provider``, declares its ``Params`` model
+(validated when the registry loads) and implements the four content methods. The health check is
+shared: GET the health URL, expect 2xx (and the keyword when one is set), then run the canary
+search when one is set — the only way to notice "site up, scraper broken".
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kurobara.providers.definitions import ProviderDefinition
+from kurobara.providers.errors import ParseFailure, ProviderError, UnexpectedFailure
+from kurobara.providers.http import HttpClient, with_deadline
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SearchResult(_Result):
+    provider_id: str
+    external_id: str
+    title: str
+    url: str | None = None
+    cover_url: str | None = None
+    description: str | None = None
+    status: str | None = None
+    year: int | None = None
+    nsfw: bool = False
+
+
+class MangaDetails(_Result):
+    provider_id: str
+    external_id: str
+    title: str
+    alt_titles: list[str] = Field(default_factory=list)
+    description: str | None = None
+    cover_url: str | None = None
+    status: str | None = None  # ongoing, completed, hiatus, cancelled, or None when unknown
+    year: int | None = None
+    genres: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    nsfw: bool = False
+    url: str | None = None
+
+
+class Chapter(_Result):
+    external_id: str
+    number: str | None = None  # "10", "10.5"; None for one-shots and extras
+    title: str | None = None
+    volume: str | None = None
+    language: str | None = None
+    scanlator: str | None = None
+    published_at: datetime | None = None
+    url: str | None = None
+
+
+class Page(_Result):
+    index: int
+    url: str
+
+
+class HealthCheckResult(_Result):
+    """The seed's ``(ok, response_ms, error)`` plus the error kind and HTTP status."""
+
+    ok: bool
+    response_ms: int | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    http_status: int | None = None
+
+    def as_tuple(self) -> tuple[bool, int | None, str | None]:
+        return self.ok, self.response_ms, self.error
+
+    @classmethod
+    def failure(cls, exc: ProviderError, response_ms: int | None) -> HealthCheckResult:
+        return cls(
+            ok=False,
+            response_ms=response_ms,
+            error=exc.message,
+            error_kind=exc.kind,
+            http_status=exc.status_code,
+        )
+
+
+class EmptyParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Provider(ABC):
+    kind: ClassVar[str]
+    Params: ClassVar[type[BaseModel]] = EmptyParams
+
+    def __init__(self, definition: ProviderDefinition, http: HttpClient) -> None:
+        self.definition = definition
+        self.http = http
+        self.params: Any = self.Params.model_validate(definition.params)
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def url(self) -> str:
+        return self.definition.url
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+    @abstractmethod
+    async def search(self, query: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
+        """Titles matching ``query``; an empty list when none match."""
+
+    @abstractmethod
+    async def get_manga_details(self, external_id: str) -> MangaDetails: ...
+
+    @abstractmethod
+    async def get_chapters(self, external_id: str) -> list[Chapter]:
+        """Every chapter, oldest first."""
+
+    @abstractmethod
+    async def get_pages(self, chapter_id: str) -> list[Page]: ...
+
+    def image_headers(self) -> dict[str, str]:
+        """Headers an image request needs (many scanlation sites check the Referer)."""
+        return {"Referer": self.url + "/"}
+
+    async def health_check(self, timeout: float = 30) -> HealthCheckResult:
+        """Never raises: a failure is a result with its classified kind."""
+        spec = self.definition.health
+        timeout = spec.timeout or timeout
+        started = time.perf_counter()
+
+        def elapsed() -> int:
+            return int((time.perf_counter() - started) * 1000)
+
+        try:
+            response = await self.http.get(self.id, self.definition.health_url, timeout=timeout)
+            if spec.keyword and spec.keyword.lower() not in response.text.lower():
+                raise ParseFailure(f"keyword {spec.keyword!r} not found on the health page")
+            response_ms = elapsed()
+            if spec.canary_query:
+                remaining = max(0.1, timeout - (time.perf_counter() - started))
+                results = await with_deadline(self.search(spec.canary_query), remaining)
+                if not results:
+                    raise ParseFailure(f"canary search {spec.canary_query!r} found nothing")
+        except ProviderError as exc:
+            return HealthCheckResult.failure(exc, elapsed())
+        except Exception as exc:
+            return HealthCheckResult.failure(
+                UnexpectedFailure(f"{type(exc).__name__}: {exc}"), elapsed()
+            )
+        return HealthCheckResult(ok=True, response_ms=response_ms, http_status=response.status_code)

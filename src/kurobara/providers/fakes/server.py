@@ -1,0 +1,205 @@
+"""The fake-site server: a Starlette app per provider kind, served by uvicorn in a background
+thread on a loopback port, with fault switches:
+
+=========== ===============================================================
+fault       what the site does
+=========== ===============================================================
+ok          answers normally
+down        stops listening: connections are refused
+slow        waits ``slow_seconds`` before answering (longer than a timeout)
+error       HTTP 500 on every request
+challenge   a Cloudflare-style 403 interstitial
+layout      pages render with a changed layout (selectors no longer match)
+ratelimit   HTTP 429 with Retry-After
+=========== ===============================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kurobara.providers.fakes.catalog import FakeCatalog
+
+FAULTS: tuple[str, ...] = ("ok", "down", "slow", "error", "challenge", "layout", "ratelimit")
+
+CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="refresh" content="360"></head><body><div class="main-wrapper">
+<h1>Checking your browser before accessing the site.</h1>
+<noscript>Enable JavaScript and cookies to continue</noscript>
+<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>
+</div></body></html>"""
+
+
+class _Server(uvicorn.Server):
+    """Tells a waiting thread when it is listening."""
+
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+class BackgroundServer:
+    """An ASGI app served by uvicorn in a daemon thread with its own event loop, on a socket we
+    bind ourselves (so that a restarted site gets its old port back)."""
+
+    def __init__(self, app: ASGIApp, *, name: str) -> None:
+        self.app = app
+        self.name = name
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, host: str, port: int) -> int:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(512)
+        ready = threading.Event()
+        config = uvicorn.Config(
+            self.app, log_level="warning", access_log=False, lifespan="off",
+            timeout_graceful_shutdown=1,
+        )  # fmt: skip
+        self._server = server = _Server(config, ready)
+
+        def serve() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=serve, name=self.name, daemon=True)
+        self._thread.start()
+        if not ready.wait(15):
+            raise RuntimeError(f"{self.name} did not start")
+        return int(sock.getsockname()[1])
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(15)
+        self._server = None
+        self._thread = None
+
+
+class _FaultMiddleware:
+    def __init__(self, app: ASGIApp, site: FakeSite) -> None:
+        self.app = app
+        self.site = site
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.site.requests += 1
+        fault = self.site.fault
+        response: Response | None = None
+        if fault == "slow":
+            await asyncio.sleep(self.site.slow_seconds)
+        elif fault == "error":
+            response = PlainTextResponse("Internal Server Error", status_code=500)
+        elif fault == "challenge":
+            response = HTMLResponse(
+                CHALLENGE_PAGE,
+                status_code=403,
+                headers={"server": "cloudflare", "cf-mitigated": "challenge"},
+            )
+        elif fault == "ratelimit":
+            response = PlainTextResponse(
+                "Too Many Requests", status_code=429, headers={"Retry-After": "30"}
+            )
+        if response is not None:
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class FakeSite(ABC):
+    """One fake source site. ``start()`` serves it; ``set_fault()`` switches its behaviour."""
+
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: str | None = None,
+        catalog_size: int = 40,
+        slow_seconds: float = 60.0,
+    ) -> None:
+        self.name = name or f"fake-{self.kind}"
+        self.host = host
+        self.port = port
+        self.catalog = FakeCatalog(seed or self.name, catalog_size)
+        self.slow_seconds = slow_seconds
+        self.fault = "ok"
+        self.requests = 0
+        self._server: BackgroundServer | None = None
+        self.app = Starlette(routes=self.routes())
+        self.app.add_middleware(_FaultMiddleware, site=self)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def layout_changed(self) -> bool:
+        return self.fault == "layout"
+
+    @abstractmethod
+    def routes(self) -> list[BaseRoute]:
+        """The kind's pages and API endpoints."""
+
+    @abstractmethod
+    def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+        """A provider definition (as in a providers file) that points at this site."""
+
+    def absolute(self, path: str) -> str:
+        return f"{self.url}{path}"
+
+    def request_base(self, request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeSite:
+        if self._server is None:
+            self._server = BackgroundServer(self.app, name=f"fake-site-{self.name}")
+            self.port = self._server.start(self.host, self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def set_fault(self, fault: str) -> None:
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {', '.join(FAULTS)}")
+        was_down = self.fault == "down"
+        self.fault = fault
+        if fault == "down" and not was_down:
+            self.stop()
+        elif fault != "down" and was_down:
+            self.start()
+
+    def __enter__(self) -> FakeSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,160 @@
+"""The provider registry: built-in definitions shipped in ``providers/builtin/*.yaml`` plus the
+user's ``KUROBARA_PROVIDERS_FILE`` (YAML or JSON), each turned into a provider of its kind.
+
+An invalid definition stops start-up with a message naming the file, the entry and the field.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from kurobara.config import Settings
+from kurobara.providers.base import Provider
+from kurobara.providers.definitions import ProviderDefinition
+from kurobara.providers.http import HttpClient
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+
+# kind name -> "module:Class"; imported when a definition of that kind is loaded.
+KINDS: dict[str, str] = {
+    "mangadex": "kurobara.providers.mangadex:MangaDexProvider",
+    "madara": "kurobara.providers.madara:MadaraProvider",
+    "html": "kurobara.providers.html:HtmlProvider",
+}
+
+
+class ProviderConfigError(Exception):
+    """A provider definition is invalid; the message says where."""
+
+
+class UnknownProvider(KeyError):
+    def __init__(self, provider_id: str) -> None:
+        super().__init__(provider_id)
+        self.provider_id = provider_id
+
+    def __str__(self) -> str:
+        return f"unknown provider {self.provider_id!r}"
+
+
+def provider_class(kind: str) -> type[Provider]:
+    target = KINDS.get(kind)
+    if target is None:
+        raise KeyError(kind)
+    module_name, _, class_name = target.partition(":")
+    cls: type[Provider] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def read_entries(path: Path) -> list[Any]:
+    """The list of raw definitions in a file: a top-level list or a ``providers:`` key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProviderConfigError(f"{path}: cannot read providers file: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ProviderConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from exc
+    if isinstance(data, dict) and "providers" in data:
+        data = data["providers"]
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise ProviderConfigError(f"{path}: expected a list of providers (or a 'providers:' key)")
+    return data
+
+
+def _field_errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"field '{'.'.join(str(p) for p in err['loc']) or '(entry)'}': {err['msg']}"
+        for err in exc.errors()
+    )
+
+
+def parse_definition(
+    raw: Any, *, source: str, index: int
+) -> tuple[ProviderDefinition, type[Provider]]:
+    where = f"{source}: entry {index}"
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        where += f" (id '{raw['id']}')"
+    if not isinstance(raw, dict):
+        raise ProviderConfigError(f"{where}: expected a mapping of fields")
+    try:
+        definition = ProviderDefinition.model_validate(raw)
+    except ValidationError as exc:
+        raise ProviderConfigError(f"{where}: {_field_errors(exc)}") from exc
+    try:
+        cls = provider_class(definition.kind)
+    except KeyError as exc:
+        kinds = ", ".join(sorted(KINDS))
+        raise ProviderConfigError(
+            f"{where}: field 'kind': unknown kind '{definition.kind}' (one of {kinds})"
+        ) from exc
+    try:
+        cls.Params.model_validate(definition.params)
+    except ValidationError as exc:
+        raise ProviderConfigError(f"{where}: {_field_errors(exc)}") from exc
+    return definition, cls
+
+
+def load_definitions(settings: Settings) -> list[tuple[ProviderDefinition, type[Provider]]]:
+    sources: list[Path] = []
+    if settings.builtin_providers:
+        sources.extend(sorted(BUILTIN_DIR.glob("*.yaml")))
+    if settings.providers_file is not None:
+        sources.append(settings.providers_file)
+    loaded: list[tuple[ProviderDefinition, type[Provider]]] = []
+    seen: dict[str, str] = {}
+    for path in sources:
+        for index, raw in enumerate(read_entries(path), start=1):
+            definition, cls = parse_definition(raw, source=str(path), index=index)
+            if definition.id in seen:
+                raise ProviderConfigError(
+                    f"{path}: entry {index}: field 'id': duplicate id '{definition.id}' "
+                    f"(already defined in {seen[definition.id]})"
+                )
+            seen[definition.id] = str(path)
+            loaded.append((definition, cls))
+    return loaded
+
+
+class ProviderRegistry:
+    """Every registered provider by id, in definition order."""
+
+    def __init__(self, providers: Sequence[Provider]) -> None:
+        self._providers = {provider.id: provider for provider in providers}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, http: HttpClient) -> ProviderRegistry:
+        providers = []
+        for definition, provider_cls in load_definitions(settings):
+            http.set_rate(definition.id, definition.rate_limit)
+            providers.append(provider_cls(definition, http))
+        return cls(providers)
+
+    def get(self, provider_id: str) -> Provider:
+        try:
+            return self._providers[provider_id]
+        except KeyError:
+            raise UnknownProvider(provider_id) from None
+
+    def __contains__(self, provider_id: object) -> bool:
+        return provider_id in self._providers
+
+    def __iter__(self) -> Iterator[Provider]:
+        return iter(self._providers.values())
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
+    def ids(self) -> list[str]:
+        return list(self._providers)
