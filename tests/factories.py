@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
+
+from kurobara.db.engine import Database
+from kurobara.manga.models import Manga, MangaSource
 
 PASSWORD = "correct-horse-battery"
 
@@ -57,3 +62,27 @@ class UserFactory:
         if "alice" not in self.made:
             await self.alice()
         return self.made.get("charlie") or await self.register("charlie")
+
+
+@dataclass
+class MangaFactory:
+    """Catalog rows inserted straight into the database, for tests that need manga to exist
+    without going through a provider import."""
+
+    db: Database
+    made: int = 0
+
+    async def create(
+        self, title: str | None = None, *, sources: Sequence[tuple[str, str]] = (), **fields: Any
+    ) -> Manga:
+        self.made += 1
+        title = title or f"Manga {self.made:05d}"
+        manga = Manga(title=title, title_key=title.lower(), **fields)
+        manga.sources = [MangaSource(provider_id=p, external_id=e) for p, e in sources]
+        async with self.db.session() as session:
+            session.add(manga)
+            await session.commit()
+        return manga
+
+    async def create_many(self, count: int) -> list[Manga]:
+        return [await self.create() for _ in range(count)]

@@ -16,11 +16,13 @@ from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
+from kurobara.library.routes import favorites_router, library_router
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from kurobara.web import install as install_web
 
 logger = logging.getLogger("kurobara")
 
@@ -111,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(library_router)
+    api.include_router(favorites_router)
     app.include_router(api)
     app.include_router(health_router)
+    install_web(app)
     return app

@@ -1,0 +1,211 @@
+"""HTTP routes for the library (``/library``) and favorites (``/favorites``): parse, call one
+service function, shape the response. Every call is scoped to the current user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+
+from kurobara.db.deps import SessionDep
+from kurobara.library import service, transfer
+from kurobara.library.schemas import (
+    BulkFavoriteRequest,
+    BulkFavoriteResult,
+    FavoriteCount,
+    FavoritesImport,
+    FavoriteStatus,
+    ImportReport,
+    LibraryEntryChanges,
+    LibraryEntryRead,
+    LibraryQuery,
+    ListQuery,
+)
+from kurobara.users.deps import CurrentUser
+
+TOTAL_HEADER = "X-Total-Count"
+
+
+async def library_errors() -> AsyncIterator[None]:
+    """Turn the service's errors into HTTP answers in one place."""
+    try:
+        yield
+    except service.MangaNotFound as exc:
+        if len(exc.manga_ids) == 1:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Manga not found") from exc
+        detail = {"message": "Unknown manga", "unknown_manga_ids": [str(i) for i in exc.manga_ids]}
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail) from exc
+    except service.EntryNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+
+
+library_router = APIRouter(
+    prefix="/library", tags=["library"], dependencies=[Depends(library_errors)]
+)
+favorites_router = APIRouter(
+    prefix="/favorites", tags=["favorites"], dependencies=[Depends(library_errors)]
+)
+
+
+async def _list(
+    db_session: SessionDep, user_id: uuid.UUID, query: ListQuery, response: Response, **kw: Any
+) -> list[Any]:
+    page = await service.list_entries(
+        db_session=db_session,
+        user_id=user_id,
+        search=query.search or None,
+        sort_by=query.sort_by,
+        sort_order=query.sort_order,
+        page=query.page,
+        limit=query.limit,
+        **kw,
+    )
+    response.headers[TOTAL_HEADER] = str(page.total)
+    return page.items  # type: ignore[return-value]
+
+
+# --- /library ---------------------------------------------------------------------------------
+
+
+@library_router.get("/", response_model=list[LibraryEntryRead])
+async def list_library(
+    query: Annotated[LibraryQuery, Query()],
+    response: Response,
+    user: CurrentUser,
+    db_session: SessionDep,
+) -> list[Any]:
+    """The user's library, newest change first by default; the total is in ``X-Total-Count``."""
+    return await _list(db_session, user.id, query, response, is_favorite=query.is_favorite)
+
+
+@library_router.get("/{manga_id}", response_model=LibraryEntryRead)
+async def get_library_entry(manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep) -> Any:
+    entry = await service.get_entry(db_session=db_session, user_id=user.id, manga_id=manga_id)
+    if entry is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="This manga is not in your library")
+    return entry
+
+
+@library_router.post("/{manga_id}", response_model=LibraryEntryRead)
+async def add_to_library(
+    manga_id: uuid.UUID,
+    user: CurrentUser,
+    db_session: SessionDep,
+    payload: LibraryEntryChanges | None = None,
+) -> Any:
+    """Add a manga (idempotent); fields sent in the body are set on the entry."""
+    changes = payload.changes() if payload else {}
+    return await service.add_entry(
+        db_session=db_session, user_id=user.id, manga_id=manga_id, changes=changes
+    )
+
+
+@library_router.patch("/{manga_id}", response_model=LibraryEntryRead)
+async def edit_library_entry(
+    manga_id: uuid.UUID, payload: LibraryEntryChanges, user: CurrentUser, db_session: SessionDep
+) -> Any:
+    return await service.update_entry(
+        db_session=db_session, user_id=user.id, manga_id=manga_id, changes=payload.changes()
+    )
+
+
+@library_router.delete("/{manga_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_from_library(
+    manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep
+) -> None:
+    await service.remove_entry(db_session=db_session, user_id=user.id, manga_id=manga_id)
+
+
+# --- /favorites: fixed paths first, so that /{manga_id} never captures them -------------------
+
+
+@favorites_router.get("/", response_model=list[LibraryEntryRead])
+async def list_favorites(
+    query: Annotated[ListQuery, Query()],
+    response: Response,
+    user: CurrentUser,
+    db_session: SessionDep,
+) -> list[Any]:
+    """The user's favorites with their manga; the total is in ``X-Total-Count``."""
+    return await _list(db_session, user.id, query, response, is_favorite=True)
+
+
+@favorites_router.get("/count", response_model=FavoriteCount)
+async def count_favorites(user: CurrentUser, db_session: SessionDep) -> FavoriteCount:
+    count = await service.count_favorites(db_session=db_session, user_id=user.id)
+    return FavoriteCount(count=count)
+
+
+@favorites_router.patch("/bulk", response_model=BulkFavoriteResult)
+async def bulk_update_favorites(
+    payload: BulkFavoriteRequest, user: CurrentUser, db_session: SessionDep
+) -> BulkFavoriteResult:
+    """Favorite or unfavorite up to 500 manga at once, all or nothing."""
+    updated = await service.bulk_set_favorite(
+        db_session=db_session,
+        user_id=user.id,
+        manga_ids=payload.manga_ids,
+        is_favorite=payload.is_favorite,
+    )
+    return BulkFavoriteResult(
+        updated=updated,
+        is_favorite=payload.is_favorite,
+        manga_ids=list(dict.fromkeys(payload.manga_ids)),
+    )
+
+
+@favorites_router.get("/export")
+async def export_favorites(
+    user: CurrentUser,
+    db_session: SessionDep,
+    export_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+) -> Response:
+    """Download the favorites: JSON (re-importable) or CSV (for spreadsheets)."""
+    export = await transfer.export_favorites(db_session=db_session, user_id=user.id)
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    filename = f"kurobara-favorites-{stamp}.{export_format}"
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if export_format == "csv":
+        return Response(transfer.export_csv(export), media_type="text/csv", headers=headers)
+    return Response(export.model_dump_json(), media_type="application/json", headers=headers)
+
+
+@favorites_router.post("/import", response_model=ImportReport)
+async def import_favorites(
+    payload: FavoritesImport, request: Request, user: CurrentUser, db_session: SessionDep
+) -> ImportReport:
+    """Favorite every manga of a JSON export; the report says what happened to each item."""
+    return await transfer.import_favorites(
+        db_session=db_session,
+        registry=request.app.state.registry,
+        user_id=user.id,
+        items=payload.items,
+    )
+
+
+@favorites_router.post("/{manga_id}", response_model=LibraryEntryRead)
+async def add_favorite(manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep) -> Any:
+    """Favorite a manga (idempotent); the library entry is created when there is none."""
+    return await service.favorite(db_session=db_session, user_id=user.id, manga_id=manga_id)
+
+
+@favorites_router.delete("/{manga_id}", response_model=FavoriteStatus)
+async def remove_favorite(
+    manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep
+) -> FavoriteStatus:
+    """Unfavorite (idempotent); the library entry stays with its notes and rating."""
+    await service.unfavorite(db_session=db_session, user_id=user.id, manga_id=manga_id)
+    return FavoriteStatus(manga_id=manga_id, is_favorite=False)
+
+
+@favorites_router.get("/{manga_id}/status", response_model=FavoriteStatus)
+async def favorite_status(
+    manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep
+) -> FavoriteStatus:
+    is_favorite = await service.favorite_status(
+        db_session=db_session, user_id=user.id, manga_id=manga_id
+    )
+    return FavoriteStatus(manga_id=manga_id, is_favorite=is_favorite)

@@ -1,0 +1,258 @@
+"""Favorites export (JSON, CSV) and import. An import matches manga by provider and external id,
+so an export moves between instances whose manga ids differ; manga the instance does not know
+yet are imported from their providers through the catalog."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kurobara.db.types import utcnow
+from kurobara.library import service
+from kurobara.library.models import LibraryEntry
+from kurobara.library.rules import csv_cell
+from kurobara.library.schemas import (
+    ExportItem,
+    ExportSource,
+    FavoritesExport,
+    ImportItem,
+    ImportItemResult,
+    ImportReport,
+)
+from kurobara.manga.models import Manga, MangaSource
+
+logger = logging.getLogger(__name__)
+
+# Rows per statement: keeps every IN list and multi-row VALUES well under the bind-parameter
+# limits of SQLite (32 766) and asyncpg (32 767).
+CHUNK = 500
+CSV_COLUMNS = (
+    "manga_id",
+    "title",
+    "custom_title",
+    "rating",
+    "notes",
+    "favorited_at",
+    "created_at",
+    "updated_at",
+    "sources",
+)
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+async def export_favorites(*, db_session: AsyncSession, user_id: uuid.UUID) -> FavoritesExport:
+    """Every favorite of the user, oldest first, with the sources that identify its manga."""
+    entries = await db_session.scalars(
+        service.with_manga(select(LibraryEntry), sources=True)
+        .where(LibraryEntry.user_id == user_id, LibraryEntry.is_favorite == True)  # noqa: E712
+        .order_by(LibraryEntry.created_at, LibraryEntry.id)
+    )
+    items = [
+        ExportItem(
+            manga_id=entry.manga_id,
+            title=entry.manga.title,
+            custom_title=entry.custom_title,
+            rating=entry.rating,
+            notes=entry.notes,
+            favorited_at=entry.favorited_at,
+            created_at=entry.created_at,
+            updated_at=entry.updated_at,
+            sources=[
+                ExportSource(provider_id=s.provider_id, external_id=s.external_id, url=s.url)
+                for s in sorted(entry.manga.sources, key=lambda s: (s.created_at, s.id))
+            ],
+        )
+        for entry in entries
+    ]
+    return FavoritesExport(exported_at=utcnow(), items=items)
+
+
+def export_csv(export: FavoritesExport) -> str:
+    """The export as CSV, one favorite per row; sources as ``provider:external_id`` joined by
+    ``"; "``. For spreadsheets: the JSON export is the one that imports."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in export.items:
+        sources = "; ".join(f"{s.provider_id}:{s.external_id}" for s in item.sources)
+        row = (
+            item.manga_id,
+            item.title,
+            item.custom_title,
+            item.rating,
+            item.notes,
+            item.favorited_at.isoformat() if item.favorited_at else None,
+            item.created_at.isoformat(),
+            item.updated_at.isoformat(),
+            sources,
+        )
+        writer.writerow([csv_cell(value) for value in row])
+    return out.getvalue()
+
+
+async def _match_by_source(
+    db_session: AsyncSession, items: Sequence[ImportItem]
+) -> dict[tuple[str, str], uuid.UUID]:
+    keys = list(dict.fromkeys((s.provider_id, s.external_id) for i in items for s in i.sources))
+    found: dict[tuple[str, str], uuid.UUID] = {}
+    for chunk in _chunks(keys):
+        rows = await db_session.execute(
+            select(MangaSource.provider_id, MangaSource.external_id, MangaSource.manga_id).where(
+                tuple_(MangaSource.provider_id, MangaSource.external_id).in_(chunk)
+            )
+        )
+        found.update({(row.provider_id, row.external_id): row.manga_id for row in rows})
+    return found
+
+
+async def _existing_ids(db_session: AsyncSession, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        found.update((await db_session.scalars(select(Manga.id).where(Manga.id.in_(chunk)))).all())
+    return found
+
+
+async def _favorited(
+    db_session: AsyncSession, user_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        query = select(LibraryEntry.manga_id).where(
+            LibraryEntry.user_id == user_id,
+            LibraryEntry.is_favorite == True,  # noqa: E712
+            LibraryEntry.manga_id.in_(chunk),
+        )
+        found.update((await db_session.scalars(query)).all())
+    return found
+
+
+async def _match_existing(
+    db_session: AsyncSession, items: Sequence[ImportItem]
+) -> dict[int, uuid.UUID]:
+    """Index of each item to the local manga it names: by any of its sources, else by its id
+    (an export re-imported into the instance it came from, for manga without sources)."""
+    by_source = await _match_by_source(db_session, items)
+    local = await _existing_ids(db_session, [i.manga_id for i in items if i.manga_id])
+    matched: dict[int, uuid.UUID] = {}
+    for index, item in enumerate(items):
+        keys = [(s.provider_id, s.external_id) for s in item.sources]
+        hits = [by_source[key] for key in keys if key in by_source]
+        if hits:
+            matched[index] = hits[0]
+        elif item.manga_id in local:
+            matched[index] = item.manga_id
+    return matched
+
+
+async def _import_from_providers(
+    db_session: AsyncSession, registry: Any, item: ImportItem
+) -> tuple[uuid.UUID | None, str | None]:
+    """Import the item's manga from the first of its sources that works; (manga id, error)."""
+    from kurobara.manga import service as manga_service
+
+    if not item.sources:
+        return None, "not in the catalog and no provider source to import it from"
+    errors = []
+    for source in item.sources:
+        try:
+            manga = await manga_service.import_from_provider(
+                db_session=db_session,
+                registry=registry,
+                provider_id=source.provider_id,
+                external_id=source.external_id,
+            )
+        except Exception as exc:  # any provider failure fails this item, not the whole import
+            await db_session.rollback()
+            logger.warning(
+                "favorites import: provider=%s external_id=%s failed: %s",
+                source.provider_id,
+                source.external_id,
+                exc,
+            )
+            errors.append(f"{source.provider_id}: {exc or type(exc).__name__}")
+            continue
+        return manga.id, None
+    return None, "; ".join(errors)
+
+
+async def _write_favorites(
+    db_session: AsyncSession,
+    user_id: uuid.UUID,
+    items_by_manga: dict[uuid.UUID, ImportItem],
+) -> None:
+    ids = list(items_by_manga)
+    per_manga = {
+        manga_id: {"custom_title": item.custom_title, "rating": item.rating, "notes": item.notes}
+        for manga_id, item in items_by_manga.items()
+    }
+    changes = {"is_favorite": True, "custom_title": None, "rating": None, "notes": None}
+    for chunk in _chunks(ids):
+        await service.upsert_entries(
+            db_session=db_session,
+            user_id=user_id,
+            manga_ids=chunk,
+            changes=changes,
+            per_manga=per_manga,
+            fill_blanks=True,
+        )
+    await db_session.commit()
+
+
+async def import_favorites(
+    *,
+    db_session: AsyncSession,
+    registry: Any,
+    user_id: uuid.UUID,
+    items: Sequence[ImportItem],
+) -> ImportReport:
+    """Favorite every manga the export names. Items whose manga the user already favorited are
+    left untouched; for the others, the export's title, rating and notes fill only what the user
+    has not set. Items are reported one by one: imported, already present, or failed (why)."""
+    matched = await _match_existing(db_session, items)
+    already = await _favorited(db_session, user_id, list(matched.values()))
+    # End the read transaction: importing from a provider is network I/O (DESIGN §2).
+    await db_session.commit()
+    errors: dict[int, str] = {}
+    for index, item in enumerate(items):
+        if index not in matched:
+            manga_id, error = await _import_from_providers(db_session, registry, item)
+            if manga_id is None:
+                errors[index] = error or "import failed"
+            else:
+                matched[index] = manga_id
+    results: list[ImportItemResult] = []
+    to_write: dict[uuid.UUID, ImportItem] = {}
+    for index, item in enumerate(items):
+        manga_id = matched.get(index)
+        if manga_id is None:
+            status, error = "failed", errors.get(index)
+        elif manga_id in already or manga_id in to_write:
+            status, error = "already_present", None
+        else:
+            status, error = "imported", None
+            to_write[manga_id] = item
+        results.append(
+            ImportItemResult(
+                index=index, title=item.title, manga_id=manga_id, status=status, error=error
+            )
+        )
+    if to_write:
+        await _write_favorites(db_session, user_id, to_write)
+    counts = {s: sum(r.status == s for r in results) for s in ("imported", "already_present")}
+    return ImportReport(
+        imported=counts["imported"],
+        already_present=counts["already_present"],
+        failed=len(results) - sum(counts.values()),
+        items=results,
+    )
