@@ -3,7 +3,22 @@
 from kurobara.db.instance import InstanceSetting
 from kurobara.library.models import LibraryEntry
 from kurobara.manga.models import Manga, MangaSource
-from kurobara.monitoring.models import ProviderStatus
+from kurobara.monitoring.models import (
+    ProviderCheck,
+    ProviderCheckHourly,
+    ProviderStatus,
+    ProviderTransition,
+)
 from kurobara.users.models import User
 
-__all__ = ["InstanceSetting", "LibraryEntry", "Manga", "MangaSource", "ProviderStatus", "User"]
+__all__ = [
+    "InstanceSetting",
+    "LibraryEntry",
+    "Manga",
+    "MangaSource",
+    "ProviderCheck",
+    "ProviderCheckHourly",
+    "ProviderStatus",
+    "ProviderTransition",
+    "User",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kurobara.db.base import Base, TimestampMixin, UUIDPrimaryKey
@@ -41,3 +41,84 @@ class ProviderStatus(UUIDPrimaryKey, TimestampMixin, Base):
     next_check_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+
+
+# Response-time histogram bounds (ms) of the hourly rollups; the last bucket is open-ended.
+# Fixed columns rather than JSON so that an upsert can add to each bucket atomically.
+RESPONSE_BUCKETS_MS: tuple[int, ...] = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000)
+BUCKET_COLUMNS: tuple[str, ...] = (*(f"rt_le_{b}" for b in RESPONSE_BUCKETS_MS), "rt_le_inf")
+
+
+class ProviderCheck(Base):
+    """One completed check (raw history, kept ``history_retention_days``)."""
+
+    __tablename__ = "provider_check"
+    __table_args__ = (
+        Index("ix_provider_check_provider_id_checked_at", "provider_id", "checked_at"),
+        Index("ix_provider_check_checked_at", "checked_at"),
+    )
+
+    # BIGINT on PostgreSQL (a busy instance writes millions of checks); SQLite's rowid alias
+    # must be spelled INTEGER to autoincrement.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    provider_id: Mapped[str] = mapped_column(String(100))
+    checked_at: Mapped[datetime] = mapped_column()
+    ok: Mapped[bool] = mapped_column(Boolean)
+    response_time: Mapped[int | None] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(30))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # scheduled, startup, manual, search: why the check ran.
+    trigger: Mapped[str] = mapped_column(String(20), default="scheduled")
+
+
+class ProviderCheckHourly(Base):
+    """Checks of one provider in one UTC hour, added to as checks land (kept
+    ``rollup_retention_days``). Uptime windows and percentiles are read from here."""
+
+    __tablename__ = "provider_check_hourly"
+
+    provider_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    successes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    response_ms_sum: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rt_le_50: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_100: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_200: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_300: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_500: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_1000: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_2000: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_3000: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_5000: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_10000: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rt_le_inf: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def buckets(self) -> list[int]:
+        return [getattr(self, name) for name in BUCKET_COLUMNS]
+
+
+class ProviderTransition(Base):
+    """A status change (``active -> down``...), and the notification outbox: a row with
+    ``notified_at`` NULL is still to be sent; a sender claims it with a conditional UPDATE."""
+
+    __tablename__ = "provider_transition"
+    __table_args__ = (
+        Index("ix_provider_transition_provider_id_at", "provider_id", "at"),
+        Index("ix_provider_transition_notified_at", "notified_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider_id: Mapped[str] = mapped_column(String(100))
+    provider_name: Mapped[str] = mapped_column(String(100))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column()
+    error_kind: Mapped[str | None] = mapped_column(String(30))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # Transitions nobody is told about (unknown -> active) are born notified.
+    notified_at: Mapped[datetime | None] = mapped_column()
+    notify_error: Mapped[str | None] = mapped_column(Text)
