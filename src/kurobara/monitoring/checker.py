@@ -1,0 +1,169 @@
+"""Run one provider's check and record it. Used by the scheduler, ``POST /providers/{id}/test``
+and the CLI alike, so that concurrent requests for one provider share one check (single-flight)
+and every check is recorded the same way: the network call first, then a short transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kurobara.config import Settings
+from kurobara.db.engine import Database
+from kurobara.monitoring import claims, rules
+from kurobara.monitoring.clock import Clock, SystemClock
+from kurobara.providers.base import HealthCheckResult
+from kurobara.providers.registry import ProviderRegistry
+
+logger = logging.getLogger("kurobara.monitoring")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    provider_id: str
+    result: HealthCheckResult
+    timestamp: datetime
+    trigger: str
+    applied: rules.Applied | None
+
+    @property
+    def status(self) -> str | None:
+        return self.applied.state.status if self.applied else None
+
+
+Listener = Callable[[CheckReport], None]
+
+
+def replica_id() -> str:
+    """Names this process in leases: host, pid and a random part (pids repeat in containers)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Checker:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        registry: ProviderRegistry,
+        settings: Settings,
+        clock: Clock | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.owner = owner or replica_id()
+        self._inflight: dict[str, asyncio.Task[CheckReport]] = {}
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called after every recorded check (notifier wake-up, live events)."""
+        self._listeners.append(listener)
+
+    @property
+    def in_flight(self) -> list[str]:
+        return list(self._inflight)
+
+    async def check(self, provider_id: str, *, trigger: str = "manual") -> CheckReport:
+        """Check now (leasing the provider unless another check holds it) and wait for the
+        result; joins a check of this provider already running in this process. Raises
+        ``UnknownProvider`` for an id the registry does not know."""
+        return await self._single_flight(provider_id, trigger=trigger, claimed=False)
+
+    async def run_claimed(self, provider_id: str, *, trigger: str = "scheduled") -> CheckReport:
+        """The scheduler's entry: the provider is already leased to ``self.owner``."""
+        return await self._single_flight(provider_id, trigger=trigger, claimed=True)
+
+    async def _single_flight(self, provider_id: str, *, trigger: str, claimed: bool) -> CheckReport:
+        self.registry.get(provider_id)
+        task = self._inflight.get(provider_id)
+        if task is None:
+            task = asyncio.create_task(
+                self._run(provider_id, trigger=trigger, claimed=claimed),
+                name=f"check-{provider_id}",
+            )
+            self._inflight[provider_id] = task
+            task.add_done_callback(lambda done: self._forget(provider_id, done))
+        # A caller that goes away (a closed HTTP request) must not cancel the shared check.
+        return await asyncio.shield(task)
+
+    def _forget(self, provider_id: str, task: asyncio.Task[CheckReport]) -> None:
+        if self._inflight.get(provider_id) is task:
+            del self._inflight[provider_id]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("check crashed provider=%s", provider_id, exc_info=task.exception())
+
+    async def _run(self, provider_id: str, *, trigger: str, claimed: bool) -> CheckReport:
+        provider = self.registry.get(provider_id)
+        timeout = self.settings.check_timeout
+        if not claimed:
+            now = self.clock.now()
+            async with self.db.session() as session:
+                await claims.claim(
+                    db_session=session,
+                    provider_id=provider_id,
+                    owner=self.owner,
+                    now=now,
+                    lease_until=rules.lease_expiry(now, check_timeout=timeout),
+                )
+        result = await provider.health_check(timeout)
+        done = self.clock.now()
+        async with self.db.session() as session:
+            applied = await claims.record_result(
+                db_session=session,
+                provider_id=provider_id,
+                result=result,
+                now=done,
+                owner=self.owner,
+                trigger=trigger,
+                default_interval=self.settings.default_check_interval,
+                retry_seconds=self.settings.retry_interval_seconds,
+                jitter_seconds=random.uniform(0, self.settings.check_jitter_seconds),
+            )
+        report = CheckReport(
+            provider_id=provider_id, result=result, timestamp=done, trigger=trigger, applied=applied
+        )
+        _log(report)
+        for listener in self._listeners:
+            try:
+                listener(report)
+            except Exception:
+                logger.exception("check listener failed provider=%s", provider_id)
+        return report
+
+    async def cancel_all(self) -> None:
+        """Cancel every check in flight (shutdown) and wait for them to unwind."""
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancel what is in flight and hand its leases back, so nothing stays ``testing``."""
+        await self.cancel_all()
+        async with self.db.session() as session:
+            await claims.release_leases(db_session=session, owner=self.owner)
+
+
+def _log(report: CheckReport) -> None:
+    result = report.result
+    transition = report.applied.transition if report.applied else None
+    logger.log(
+        logging.WARNING if transition and transition[1] == rules.DOWN else logging.INFO,
+        "check provider=%s ok=%s ms=%s kind=%s http=%s status=%s trigger=%s%s",
+        report.provider_id,
+        str(result.ok).lower(),
+        result.response_ms,
+        result.error_kind or "-",
+        result.http_status or "-",
+        report.status or "-",
+        report.trigger,
+        f" transition={transition[0]}->{transition[1]}" if transition else "",
+    )

@@ -1,0 +1,257 @@
+"""The scheduler's side of ``provider_status``: claim due checks, record results, release leases.
+
+Claiming is how replicas share the work. A claimed row carries ``lease_owner`` and
+``lease_expires_at``; another replica skips it until the lease expires (its owner died
+mid-check). PostgreSQL picks candidates with ``FOR UPDATE SKIP LOCKED``, so concurrent claimers
+never wait on each other; SQLite (one process) claims each row with a conditional UPDATE and
+keeps it only when the row count says it won. Each function is one short transaction; the check
+itself runs between them, never inside one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kurobara.monitoring import history, rules
+from kurobara.monitoring.models import ProviderStatus, ProviderTransition
+from kurobara.providers.base import HealthCheckResult
+from kurobara.users.models import User
+
+logger = logging.getLogger("kurobara.monitoring")
+PS = ProviderStatus
+
+
+def _free(now: datetime) -> object:
+    return or_(PS.lease_expires_at.is_(None), PS.lease_expires_at <= now)
+
+
+def _due(now: datetime) -> object:
+    return and_(
+        PS.is_enabled.is_(True),
+        PS.is_registered.is_(True),
+        or_(PS.next_check_at.is_(None), PS.next_check_at <= now),
+        _free(now),
+    )
+
+
+async def claim_due(
+    *,
+    db_session: AsyncSession,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+) -> list[str]:
+    """Lease up to ``limit`` due checks to ``owner``; the provider ids it won, oldest due first."""
+    if limit <= 0:
+        return []
+    order = (PS.next_check_at.asc().nulls_first(), PS.provider_id)
+    candidates = select(PS.id, PS.provider_id).where(_due(now)).order_by(*order).limit(limit)
+    won: list[str] = []
+    if db_session.get_bind().dialect.name == "postgresql":
+        rows = (await db_session.execute(candidates.with_for_update(skip_locked=True))).all()
+        if rows:
+            await db_session.execute(
+                update(PS)
+                .where(PS.id.in_([row.id for row in rows]))
+                .values(lease_owner=owner, lease_expires_at=lease_until)
+            )
+            won = [row.provider_id for row in rows]
+    else:
+        for row in (await db_session.execute(candidates)).all():
+            result = await db_session.execute(
+                update(PS)
+                .where(PS.id == row.id, _due(now))
+                .values(lease_owner=owner, lease_expires_at=lease_until)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                won.append(row.provider_id)
+    await db_session.commit()
+    return won
+
+
+async def claim(
+    *,
+    db_session: AsyncSession,
+    provider_id: str,
+    owner: str,
+    now: datetime,
+    lease_until: datetime,
+) -> bool:
+    """Lease one provider for a check run now (manual test), due or not; False when another
+    check of it holds a live lease."""
+    result = await db_session.execute(
+        update(PS)
+        .where(PS.provider_id == provider_id, _free(now))
+        .values(lease_owner=owner, lease_expires_at=lease_until)
+    )
+    await db_session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def shortest_user_interval(*, db_session: AsyncSession) -> int | None:
+    value = await db_session.scalar(
+        select(func.min(User.provider_check_interval)).where(User.is_active.is_(True))
+    )
+    return int(value) if value is not None else None
+
+
+def state_of(row: ProviderStatus) -> rules.StatusState:
+    return rules.StatusState(
+        status=row.status,
+        consecutive_failures=row.consecutive_failures,
+        total_checks=row.total_checks,
+        successful_checks=row.successful_checks,
+        max_consecutive_failures=row.max_consecutive_failures,
+    )
+
+
+async def record_result(
+    *,
+    db_session: AsyncSession,
+    provider_id: str,
+    result: HealthCheckResult,
+    now: datetime,
+    owner: str,
+    trigger: str,
+    default_interval: int,
+    retry_seconds: int,
+    jitter_seconds: float = 0.0,
+) -> rules.Applied | None:
+    """Apply a completed check: counters, status, transition row (the outbox), history, the
+    next due time, and the owner's lease released. None if the provider's row is gone."""
+    # Write first: on PostgreSQL this locks the row, on SQLite it takes the write lock before
+    # the read, so two recorders of one provider cannot interleave read-modify-write.
+    locked = await db_session.execute(
+        update(PS).where(PS.provider_id == provider_id).values(updated_at=now)
+    )
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
+        await db_session.rollback()
+        return None
+    row = await db_session.scalar(
+        select(PS).where(PS.provider_id == provider_id).execution_options(populate_existing=True)
+    )
+    assert row is not None
+    applied = rules.apply_result(state_of(row), result, now)
+    _store(row, applied, result, now)
+    if applied.transition is not None:
+        db_session.add(_transition_row(row, applied, result))
+    interval = rules.effective_interval(
+        override=row.check_interval,
+        user_intervals=_as_list(await shortest_user_interval(db_session=db_session)),
+        default=default_interval,
+    )
+    row.next_check_at = rules.next_check_at(
+        applied.state,
+        last_check=now,
+        interval_minutes=interval,
+        retry_seconds=retry_seconds,
+        jitter_seconds=jitter_seconds,
+    )
+    if row.lease_owner == owner:
+        row.lease_owner = None
+        row.lease_expires_at = None
+    await history.record_check(
+        db_session=db_session, provider_id=provider_id, result=result, now=now, trigger=trigger
+    )
+    await db_session.commit()
+    return applied
+
+
+def _as_list(value: int | None) -> Sequence[int]:
+    return [] if value is None else [value]
+
+
+def _store(
+    row: ProviderStatus, applied: rules.Applied, result: HealthCheckResult, now: datetime
+) -> None:
+    state = applied.state
+    row.status = state.status
+    row.consecutive_failures = state.consecutive_failures
+    row.total_checks = state.total_checks
+    row.successful_checks = state.successful_checks
+    row.uptime_percentage = state.uptime_percentage
+    row.last_check = now
+    # A failure's elapsed time is the timeout, not the site's speed.
+    row.response_time = result.response_ms if result.ok else None
+    row.error_message = None if result.ok else history.clip(result.error)
+    row.error_kind = None if result.ok else result.error_kind
+    row.http_status = result.http_status
+    if applied.transition is not None:
+        row.status_changed_at = now
+
+
+def _transition_row(
+    row: ProviderStatus, applied: rules.Applied, result: HealthCheckResult
+) -> ProviderTransition:
+    assert applied.transition is not None
+    before, after = applied.transition
+    return ProviderTransition(
+        provider_id=row.provider_id,
+        provider_name=row.provider_name,
+        from_status=before,
+        to_status=after,
+        at=applied.at,
+        error_kind=None if result.ok else result.error_kind,
+        error_message=None if result.ok else history.clip(result.error),
+        # Nothing to send for the others; they are history only.
+        notified_at=None if applied.notify else applied.at,
+    )
+
+
+async def release_leases(*, db_session: AsyncSession, owner: str) -> int:
+    """Hand back every lease of ``owner`` (on stop), so nothing stays ``testing``."""
+    result = await db_session.execute(
+        update(PS).where(PS.lease_owner == owner).values(lease_owner=None, lease_expires_at=None)
+    )
+    await db_session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def request_early_check(*, db_session: AsyncSession, provider_id: str, now: datetime) -> bool:
+    """Make a provider due now (it failed a user's search). Coalesces: a check already due, or
+    in flight, is not duplicated; the scheduler of any replica picks it up."""
+    result = await db_session.execute(
+        update(PS)
+        .where(
+            PS.provider_id == provider_id,
+            PS.is_enabled.is_(True),
+            PS.is_registered.is_(True),
+            or_(PS.next_check_at.is_(None), PS.next_check_at > now),
+        )
+        .values(next_check_at=now)
+    )
+    await db_session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def schedule_sweep(*, db_session: AsyncSession, now: datetime) -> int:
+    """The start-up sweep: every enabled provider becomes due now."""
+    result = await db_session.execute(
+        update(PS)
+        .where(PS.is_enabled.is_(True), PS.is_registered.is_(True))
+        .values(next_check_at=now)
+    )
+    await db_session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def next_due(*, db_session: AsyncSession, now: datetime) -> datetime | None:
+    """The earliest due time of an unleased enabled provider (the scheduler sleeps until then);
+    a never-checked provider is due at once."""
+    row = (
+        await db_session.execute(
+            select(PS.next_check_at)
+            .where(PS.is_enabled.is_(True), PS.is_registered.is_(True), _free(now))
+            .order_by(PS.next_check_at.asc().nulls_first())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row.next_check_at or now

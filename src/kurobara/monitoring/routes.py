@@ -1,0 +1,237 @@
+"""HTTP for monitoring: ``/api/v1/providers/...`` (authenticated) and ``/metrics`` (bearer
+``KUROBARA_METRICS_TOKEN`` when set). Parse, authorize, call one service function, shape."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+
+from kurobara.config import Settings
+from kurobara.db.deps import SessionDep
+from kurobara.monitoring import metrics, service
+from kurobara.monitoring.checker import Checker
+from kurobara.monitoring.clock import Clock
+from kurobara.monitoring.schemas import (
+    CheckIntervalRead,
+    CheckIntervalUpdate,
+    CheckResultRead,
+    HistoryRead,
+    ProviderRead,
+    ProviderSettingsUpdate,
+    ProviderStatusRead,
+    StatisticsRead,
+    Window,
+)
+from kurobara.providers.registry import ProviderRegistry, UnknownProvider
+from kurobara.users.deps import AdminUser, CurrentUser
+
+
+def _registry(request: Request) -> ProviderRegistry:
+    registry: ProviderRegistry = request.app.state.registry
+    return registry
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def _checker(request: Request) -> Checker:
+    checker: Checker = request.app.state.checker
+    return checker
+
+
+RegistryDep = Annotated[ProviderRegistry, Depends(_registry)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+CheckerDep = Annotated[Checker, Depends(_checker)]
+
+providers_router = APIRouter(prefix="/providers", tags=["providers"])
+
+
+def _not_found(provider_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Unknown provider {provider_id!r}")
+
+
+@providers_router.get("/", response_model=list[ProviderRead])
+async def list_providers(
+    user: CurrentUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> list[ProviderRead]:
+    """Every registered provider with its health: the seed's fields plus ``is_healthy``,
+    the effective check interval and uptime over 24 h / 7 d / 30 d."""
+    views = await service.list_providers(
+        db_session=db_session, registry=registry, settings=settings, now=clock.now()
+    )
+    return [ProviderRead.model_validate(view) for view in views]
+
+
+@providers_router.get("/status", response_model=list[ProviderStatusRead])
+async def provider_statuses(
+    user: CurrentUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> list[ProviderStatusRead]:
+    """The seed's full ProviderStatus for every provider."""
+    views = await service.list_providers(
+        db_session=db_session, registry=registry, settings=settings, now=clock.now()
+    )
+    return [ProviderStatusRead.model_validate(view) for view in views]
+
+
+@providers_router.get("/statistics", response_model=StatisticsRead)
+async def provider_statistics(
+    user: CurrentUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> StatisticsRead:
+    """Counts by status, enabled and disabled, average uptime, the fastest and slowest
+    provider, and checks in the last 24 h."""
+    stats = await service.statistics(
+        db_session=db_session, registry=registry, settings=settings, now=clock.now()
+    )
+    return StatisticsRead.model_validate(stats)
+
+
+@providers_router.patch("/check-interval", response_model=CheckIntervalRead)
+async def set_check_interval(
+    body: CheckIntervalUpdate,
+    user: CurrentUser,
+    db_session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> CheckIntervalRead:
+    """The caller's own preference; the shortest among active users drives providers that
+    have no admin override."""
+    effective = await service.set_user_interval(
+        db_session=db_session, user=user, interval=body.interval, settings=settings, now=clock.now()
+    )
+    return CheckIntervalRead(interval=body.interval, effective_check_interval=effective)
+
+
+@providers_router.get("/{provider_id}", response_model=ProviderRead)
+async def get_provider(
+    provider_id: str,
+    user: CurrentUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ProviderRead:
+    try:
+        view = await service.get_provider(
+            db_session=db_session,
+            registry=registry,
+            settings=settings,
+            now=clock.now(),
+            provider_id=provider_id,
+        )
+    except service.ProviderNotFound:
+        raise _not_found(provider_id) from None
+    return ProviderRead.model_validate(view)
+
+
+@providers_router.patch("/{provider_id}/status", response_model=ProviderRead)
+async def update_provider(
+    provider_id: str,
+    body: ProviderSettingsUpdate,
+    admin: AdminUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> ProviderRead:
+    """Superusers only: enable or disable, override the interval (null clears), set the
+    failure threshold."""
+    try:
+        view = await service.update_settings(
+            db_session=db_session,
+            registry=registry,
+            settings=settings,
+            now=clock.now(),
+            provider_id=provider_id,
+            changes=body.model_dump(include=body.model_fields_set),
+        )
+    except service.ProviderNotFound:
+        raise _not_found(provider_id) from None
+    return ProviderRead.model_validate(view)
+
+
+@providers_router.post("/{provider_id}/test", response_model=CheckResultRead)
+async def test_provider(
+    provider_id: str, user: CurrentUser, checker: CheckerDep
+) -> CheckResultRead:
+    """Run a check now and record it; concurrent requests for one provider share one check."""
+    try:
+        report = await checker.check(provider_id, trigger="manual")
+    except UnknownProvider:
+        raise _not_found(provider_id) from None
+    result = report.result
+    return CheckResultRead(
+        provider_id=provider_id,
+        is_success=result.ok,
+        response_time=result.response_ms,
+        error_message=result.error,
+        error_kind=result.error_kind,
+        http_status=result.http_status,
+        status=report.status,
+        timestamp=report.timestamp,
+    )
+
+
+@providers_router.get("/{provider_id}/history", response_model=HistoryRead)
+async def provider_history(
+    provider_id: str,
+    user: CurrentUser,
+    db_session: SessionDep,
+    clock: ClockDep,
+    window: Annotated[Window, Query(description="24h, 7d or 30d")] = "24h",
+) -> HistoryRead:
+    """Recent checks, hourly rollups (uptime, p50/p95 response time) and status changes."""
+    try:
+        found = await service.provider_history(
+            db_session=db_session, provider_id=provider_id, window=window, now=clock.now()
+        )
+    except service.ProviderNotFound:
+        raise _not_found(provider_id) from None
+    return HistoryRead.model_validate(found)
+
+
+metrics_router = APIRouter(tags=["metrics"])
+
+
+def _metrics_auth(request: Request, settings: SettingsDep) -> None:
+    if settings.metrics_token is None:
+        return
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}"
+    sent = request.headers.get("authorization", "")
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Metrics require the bearer token KUROBARA_METRICS_TOKEN",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+@metrics_router.get("/metrics", dependencies=[Depends(_metrics_auth)], include_in_schema=False)
+async def prometheus_metrics(
+    db_session: SessionDep, registry: RegistryDep, settings: SettingsDep, clock: ClockDep
+) -> Response:
+    views = await service.list_providers(
+        db_session=db_session, registry=registry, settings=settings, now=clock.now()
+    )
+    return Response(metrics.exposition(views), media_type=metrics.CONTENT_TYPE)

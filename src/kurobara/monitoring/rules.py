@@ -1,0 +1,212 @@
+"""The monitoring rules, pure: the status state machine, when a provider is due next, the
+effective interval, and uptime / percentile math over hourly rollups. No I/O; time is an argument.
+
+State machine (a *completed* check moves it; ``testing`` is only shown while one is in flight)::
+
+    unknown --ok--> active            any --ok--> active (consecutive_failures = 0)
+    unknown/active --fail--> same status while consecutive_failures < max_consecutive_failures
+    unknown/active --fail--> down     once consecutive_failures reaches the threshold
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from kurobara.monitoring.models import RESPONSE_BUCKETS_MS
+from kurobara.providers.base import HealthCheckResult
+
+UNKNOWN = "unknown"
+TESTING = "testing"
+ACTIVE = "active"
+DOWN = "down"
+STATUSES: tuple[str, ...] = (UNKNOWN, TESTING, ACTIVE, DOWN)
+
+# Only these flips reach people; unknown -> active on start-up is not news.
+NOTIFIED_TRANSITIONS: frozenset[tuple[str, str]] = frozenset({(ACTIVE, DOWN), (DOWN, ACTIVE)})
+
+WINDOWS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+
+# A claimed check may run for its timeout; the lease outlives it by this much, after which
+# another replica may take the check over (its claimer died).
+LEASE_MARGIN = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class StatusState:
+    """The seed's counters of one provider, as the state machine sees them."""
+
+    status: str = UNKNOWN
+    consecutive_failures: int = 0
+    total_checks: int = 0
+    successful_checks: int = 0
+    max_consecutive_failures: int = 3
+
+    @property
+    def uptime_percentage(self) -> int:
+        return uptime_percentage(self.successful_checks, self.total_checks)
+
+
+@dataclass(frozen=True)
+class Applied:
+    state: StatusState
+    transition: tuple[str, str] | None
+    at: datetime
+
+    @property
+    def notify(self) -> bool:
+        return self.transition in NOTIFIED_TRANSITIONS
+
+
+def uptime_percentage(successes: int, total: int) -> int:
+    """0..100, rounded down so that 100 means "never failed"; 100 before any check (the seed)."""
+    if total <= 0:
+        return 100
+    return min(100, math.floor(100 * successes / total))
+
+
+def apply_result(state: StatusState, result: HealthCheckResult, now: datetime) -> Applied:
+    """The state after one completed check, and the transition it caused (if any)."""
+    if result.ok:
+        new = replace(
+            state,
+            status=ACTIVE,
+            consecutive_failures=0,
+            total_checks=state.total_checks + 1,
+            successful_checks=state.successful_checks + 1,
+        )
+    else:
+        failures = state.consecutive_failures + 1
+        below = failures < state.max_consecutive_failures
+        new = replace(
+            state,
+            status=state.status if below else DOWN,
+            consecutive_failures=failures,
+            total_checks=state.total_checks + 1,
+        )
+    transition = (state.status, new.status) if new.status != state.status else None
+    return Applied(state=new, transition=transition, at=now)
+
+
+def is_healthy(
+    *, status: str, is_enabled: bool, consecutive_failures: int, max_consecutive_failures: int
+) -> bool:
+    return status == ACTIVE and is_enabled and consecutive_failures < max_consecutive_failures
+
+
+def is_retrying(state: StatusState) -> bool:
+    """Failing, but not yet ``down``: confirm (or clear) the outage quickly."""
+    return 0 < state.consecutive_failures < state.max_consecutive_failures
+
+
+def effective_interval(*, override: int | None, user_intervals: Iterable[int], default: int) -> int:
+    """Minutes between checks: the admin's per-provider value when set, otherwise the shortest
+    preference among active users, otherwise the instance default."""
+    if override is not None:
+        return override
+    return min(user_intervals, default=default)
+
+
+def next_check_at(
+    state: StatusState,
+    *,
+    last_check: datetime,
+    interval_minutes: int,
+    retry_seconds: int,
+    jitter_seconds: float = 0.0,
+) -> datetime:
+    """When the provider is due again. ``jitter_seconds`` is chosen by the caller (random in
+    ``0..check_jitter_seconds``) so that a thousand providers do not fire in the same second."""
+    if is_retrying(state):
+        return last_check + timedelta(seconds=retry_seconds)
+    return last_check + timedelta(minutes=interval_minutes, seconds=jitter_seconds)
+
+
+def lease_expiry(now: datetime, *, check_timeout: float) -> datetime:
+    return now + timedelta(seconds=check_timeout) + LEASE_MARGIN
+
+
+def display_status(status: str, *, lease_expires_at: datetime | None, now: datetime) -> str:
+    """``testing`` while a live lease says a check is in flight, else the completed status."""
+    if lease_expires_at is not None and lease_expires_at > now:
+        return TESTING
+    return status
+
+
+# -- history math -------------------------------------------------------------------------
+
+
+class Rollup(Protocol):
+    @property
+    def hour(self) -> datetime: ...
+    @property
+    def checks(self) -> int: ...
+    @property
+    def successes(self) -> int: ...
+    def buckets(self) -> list[int]: ...
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def window_start(window: str, now: datetime) -> datetime:
+    """The first hour a window covers: whole hours, so a 24 h window read at 10:30 covers the
+    hours from 10:00 yesterday on."""
+    return hour_floor(now - WINDOWS[window])
+
+
+def in_window(rollups: Iterable[Rollup], window: str, now: datetime) -> list[Rollup]:
+    start = window_start(window, now)
+    return [r for r in rollups if r.hour >= start]
+
+
+def uptime(rollups: Iterable[Rollup], window: str, now: datetime) -> float | None:
+    """Percent of successful checks in the window, None when nothing was checked."""
+    selected = in_window(rollups, window, now)
+    total = sum(r.checks for r in selected)
+    if total == 0:
+        return None
+    return round(100 * sum(r.successes for r in selected) / total, 2)
+
+
+def merge_buckets(rollups: Iterable[Rollup]) -> list[int]:
+    merged = [0] * (len(RESPONSE_BUCKETS_MS) + 1)
+    for rollup in rollups:
+        for i, count in enumerate(rollup.buckets()):
+            merged[i] += count
+    return merged
+
+
+def bucket_index(response_ms: int) -> int:
+    for i, bound in enumerate(RESPONSE_BUCKETS_MS):
+        if response_ms <= bound:
+            return i
+    return len(RESPONSE_BUCKETS_MS)
+
+
+def percentile(buckets: Sequence[int], q: float) -> int | None:
+    """The q-quantile (0 < q <= 1) of a response-time histogram, interpolated linearly inside
+    its bucket as Prometheus' ``histogram_quantile`` does; the open last bucket answers with its
+    lower bound. None for an empty histogram."""
+    total = sum(buckets)
+    if total == 0:
+        return None
+    rank = q * total
+    seen = 0
+    for i, count in enumerate(buckets):
+        if count and seen + count >= rank:
+            if i == len(RESPONSE_BUCKETS_MS):
+                return RESPONSE_BUCKETS_MS[-1]
+            lower = RESPONSE_BUCKETS_MS[i - 1] if i > 0 else 0
+            upper = RESPONSE_BUCKETS_MS[i]
+            return round(lower + (upper - lower) * (rank - seen) / count)
+        seen += count
+    return RESPONSE_BUCKETS_MS[-1]
