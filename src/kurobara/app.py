@@ -22,6 +22,7 @@ from kurobara.providers.registry import ProviderRegistry
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from kurobara.web import install as install_web
 
 logger = logging.getLogger("kurobara")
 
@@ -116,4 +117,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(favorites_router)
     app.include_router(api)
     app.include_router(health_router)
+    install_web(app)
     return app

@@ -1,0 +1,50 @@
+"""The server-rendered UI: Jinja2 pages, one stylesheet and small ES modules, no build step.
+
+``install(app)`` adds it to an application: the page routes, ``/static`` and the handlers that
+turn "log in first" and "CSRF token missing" into a redirect and a page instead of JSON.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+from kurobara.web.pages import STATIC_DIR, redirect, render
+from kurobara.web.routes import router
+from kurobara.web.session import CsrfRefused, LoginRequired, login_url
+
+__all__ = ["install"]
+
+
+class CachedStaticFiles(StaticFiles):
+    """Static files with a Cache-Control header. URLs made by ``static_url`` carry a content
+    hash, so those are immutable for a year; anything else (an ES module imported by a relative
+    path) is revalidated after a short while through its ETag."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code in (200, 304):
+            versioned = b"v=" in scope.get("query_string", b"")
+            response.headers["Cache-Control"] = (
+                "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
+            )
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return redirect(login_url(request, exc.next_url))
+
+
+async def _csrf_refused(request: Request, exc: Exception) -> Response:
+    return render(request, "error.html", user=None, status_code=403, reason="csrf")
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)

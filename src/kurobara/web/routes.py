@@ -1,0 +1,223 @@
+"""Web pages: login, registration, logout and settings. Each route parses the form, calls one
+service function and renders or redirects; the layout's needs live in ``pages.render``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from kurobara.db.deps import SessionDep
+from kurobara.users import service as user_service
+from kurobara.users.models import User
+from kurobara.users.routes import client_host, login_throttle
+from kurobara.users.schemas import PasswordChange, UserCreate
+from kurobara.web.forms import INTERVAL_LABELS, field_errors, parse_interval, retry_message
+from kurobara.web.pages import home_url, redirect, render, static_url, url_path
+from kurobara.web.session import (
+    CsrfChecked,
+    PageUser,
+    SignedInUser,
+    safe_next,
+    set_flash,
+    sign_in,
+    sign_out,
+)
+
+router = APIRouter(include_in_schema=False)
+
+FormStr = Annotated[str, Form()]
+
+
+@router.get("/", name="web:home")
+async def home(request: Request, user: PageUser) -> Response:
+    return redirect(home_url(request, user))
+
+
+@router.get("/favicon.ico", name="web:favicon")
+async def favicon(request: Request) -> Response:
+    # Browsers and feed readers ask for this path whatever the page links; the logo is an SVG.
+    response = redirect(static_url(request, "img/logo.svg"))
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@router.get("/login", name="web:login")
+async def login_page(request: Request, user: PageUser, next: str | None = None) -> Response:
+    if user is not None:
+        return redirect(safe_next(next) or home_url(request, user))
+    return render(request, "login.html", user=None, next=safe_next(next), username="")
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+async def login(
+    request: Request,
+    db_session: SessionDep,
+    username: FormStr = "",
+    password: FormStr = "",
+    next: FormStr = "",
+) -> Response:
+    try:
+        user = await user_service.login(
+            db_session=db_session,
+            throttle=login_throttle(request),
+            username=username.strip(),
+            password=password,
+            client=client_host(request),
+        )
+    except user_service.LoginThrottled as exc:
+        response = render(
+            request,
+            "login.html",
+            user=None,
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            error=retry_message(exc.retry_after),
+            next=safe_next(next),
+            username=username,
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except user_service.InvalidCredentials:
+        return render(
+            request,
+            "login.html",
+            user=None,
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            error="Incorrect username or password.",
+            next=safe_next(next),
+            username=username,
+        )
+    response = redirect(safe_next(next) or home_url(request, user))
+    sign_in(request, response, user)
+    return response
+
+
+def _register_page(
+    request: Request,
+    *,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    return render(
+        request,
+        "register.html",
+        user=None,
+        status_code=status_code,
+        form=form or {},
+        errors=errors or {},
+    )
+
+
+@router.get("/register", name="web:register")
+async def register_page(request: Request, user: PageUser) -> Response:
+    if user is not None:
+        return redirect(home_url(request, user))
+    return _register_page(request)
+
+
+@router.post("/register", dependencies=[CsrfChecked])
+async def register(
+    request: Request,
+    db_session: SessionDep,
+    username: FormStr = "",
+    email: FormStr = "",
+    password: FormStr = "",
+) -> Response:
+    form = {"username": username, "email": email}
+    if not request.app.state.settings.registration_enabled:
+        return _register_page(request, status_code=403, form=form)
+    try:
+        payload = UserCreate(username=username, email=email, password=password)
+        user = await user_service.create(
+            db_session=db_session,
+            username=payload.username,
+            email=str(payload.email),
+            password=payload.password,
+        )
+    except ValidationError as exc:
+        errors = field_errors(exc, model_field="password")
+        return _register_page(request, status_code=422, form=form, errors=errors)
+    except user_service.UserExists as exc:
+        errors = {exc.field if exc.field in form else "username": str(exc).capitalize() + "."}
+        return _register_page(request, status_code=409, form=form, errors=errors)
+    response = redirect(home_url(request, user))
+    sign_in(request, response, user)
+    set_flash(request, response, "welcome")
+    return response
+
+
+@router.post("/logout", name="web:logout", dependencies=[CsrfChecked])
+async def logout(request: Request) -> Response:
+    response = redirect(url_path(request, "web:login"))
+    sign_out(request, response)
+    set_flash(request, response, "logged-out")
+    return response
+
+
+def _settings_page(
+    request: Request, user: User, *, status_code: int = 200, **context: object
+) -> Response:
+    return render(
+        request,
+        "settings.html",
+        user=user,
+        status_code=status_code,
+        intervals=INTERVAL_LABELS,
+        errors=context.pop("errors", {}),
+        **context,
+    )
+
+
+@router.get("/settings", name="web:settings")
+async def settings_page(request: Request, user: SignedInUser) -> Response:
+    return _settings_page(request, user)
+
+
+@router.post("/settings/check-interval", name="web:settings-interval", dependencies=[CsrfChecked])
+async def save_check_interval(
+    request: Request, user: SignedInUser, db_session: SessionDep, interval: FormStr = ""
+) -> Response:
+    minutes = parse_interval(interval)
+    if minutes is None:
+        error = "Choose one of the listed intervals."
+        return _settings_page(request, user, status_code=422, errors={"interval": error})
+    await user_service.set_check_interval(db_session=db_session, user=user, interval=minutes)
+    response = redirect(url_path(request, "web:settings"))
+    set_flash(request, response, "interval-saved")
+    return response
+
+
+@router.post("/settings/password", name="web:settings-password", dependencies=[CsrfChecked])
+async def change_password(
+    request: Request,
+    user: SignedInUser,
+    db_session: SessionDep,
+    current_password: FormStr = "",
+    new_password: FormStr = "",
+    confirm_password: FormStr = "",
+) -> Response:
+    try:
+        payload = PasswordChange(current_password=current_password, new_password=new_password)
+        if new_password != confirm_password:
+            errors = {"confirm_password": "The two new passwords differ."}
+            return _settings_page(request, user, status_code=422, errors=errors)
+        await user_service.change_password(
+            db_session=db_session,
+            user=user,
+            current_password=payload.current_password,
+            new_password=payload.new_password,
+        )
+    except ValidationError as exc:
+        errors = field_errors(exc, model_field="new_password")
+        return _settings_page(request, user, status_code=422, errors=errors)
+    except user_service.WrongPassword:
+        errors = {"current_password": "The current password is wrong."}
+        return _settings_page(request, user, status_code=400, errors=errors)
+    response = redirect(url_path(request, "web:settings"))
+    # The new password hash invalidates every earlier token, this browser's too; re-issue it.
+    sign_in(request, response, user)
+    set_flash(request, response, "password-changed")
+    return response
