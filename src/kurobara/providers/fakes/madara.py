@@ -23,6 +23,7 @@ _STATUS_WORDS = {"ongoing": "OnGoing", "completed": "Completed", "hiatus": "On H
 # The theme's class names, and what a redesign turns them into.
 _THEME = {
     "home_item": "page-item-detail",
+    "search_outer": "tab-content-wrap",
     "search_wrap": "c-tabs-item",
     "search_item": "row c-tabs-item__content",
     "thumb": "tab-thumb c-image-hover",
@@ -154,7 +155,7 @@ class FakeMadaraSite(FakeSite):
         shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         items = "".join(self._search_item(base, s) for s in shown)
         heading = f'<h1 class="h4">{len(found)} results for "{escape(query)}"</h1>'
-        body = f'{heading}<div class="tab-content-wrap"><div class="{c["search_wrap"]}">{items}'
+        body = f'{heading}<div class="{c["search_outer"]}"><div class="{c["search_wrap"]}">{items}'
         body += "" if shown else "<p>No matches found. Try a different search...</p>"
         return _page("search search-results", f"You searched for {query}", body + "</div></div>")
 
