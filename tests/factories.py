@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from kurobara.db.engine import Database
 from kurobara.manga.models import Manga, MangaSource
@@ -86,3 +88,9 @@ class MangaFactory:
 
     async def create_many(self, count: int) -> list[Manga]:
         return [await self.create() for _ in range(count)]
+
+
+def write_providers_file(path: Path, definitions: Sequence[dict[str, Any]]) -> Path:
+    """A ``KUROBARA_PROVIDERS_FILE`` (YAML) holding these definitions, e.g. of fake sites."""
+    path.write_text(yaml.safe_dump({"providers": list(definitions)}, sort_keys=False))
+    return path

@@ -17,8 +17,11 @@ from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
 from kurobara.library.routes import favorites_router, library_router
+from kurobara.manga.routes import manga_router
+from kurobara.manga.service import TTLCache
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
+from kurobara.providers.routes import search_router
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
@@ -110,11 +113,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.chapter_cache = TTLCache(ttl=settings.chapter_cache_seconds)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(library_router)
     api.include_router(favorites_router)
+    api.include_router(search_router)
+    api.include_router(manga_router)
     app.include_router(api)
     app.include_router(health_router)
     install_web(app)
