@@ -27,6 +27,8 @@ from kurobara.library.schemas import (
     ImportReport,
 )
 from kurobara.manga.models import Manga, MangaSource
+from kurobara.providers.errors import ProviderError
+from kurobara.providers.registry import ProviderRegistry, UnknownProvider
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ async def _match_existing(
 
 
 async def _import_from_providers(
-    db_session: AsyncSession, registry: Any, item: ImportItem
+    db_session: AsyncSession, registry: ProviderRegistry, item: ImportItem
 ) -> tuple[uuid.UUID | None, str | None]:
     """Import the item's manga from the first of its sources that works; (manga id, error)."""
     from kurobara.manga import service as manga_service
@@ -172,7 +174,7 @@ async def _import_from_providers(
                 provider_id=source.provider_id,
                 external_id=source.external_id,
             )
-        except Exception as exc:  # any provider failure fails this item, not the whole import
+        except (ProviderError, UnknownProvider) as exc:  # fails this item, not the import
             await db_session.rollback()
             logger.warning(
                 "favorites import: provider=%s external_id=%s failed: %s",
@@ -180,7 +182,7 @@ async def _import_from_providers(
                 source.external_id,
                 exc,
             )
-            errors.append(f"{source.provider_id}: {exc or type(exc).__name__}")
+            errors.append(f"{source.provider_id}: {exc}")
             continue
         return manga.id, None
     return None, "; ".join(errors)
@@ -212,7 +214,7 @@ async def _write_favorites(
 async def import_favorites(
     *,
     db_session: AsyncSession,
-    registry: Any,
+    registry: ProviderRegistry,
     user_id: uuid.UUID,
     items: Sequence[ImportItem],
 ) -> ImportReport:

@@ -1,0 +1,446 @@
+"""Favorites benchmark: API latency and throughput under concurrent clients, beside the raw
+database time of the same queries, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/favorites.py                 # full: 100 000 manga, 20 000 favorites
+    .venv/bin/python bench/favorites.py --quick         # a small run, about a minute
+    .venv/bin/python bench/favorites.py --backends sqlite
+
+PostgreSQL comes from ``--pg-url`` (default ``KUROBARA_BENCH_POSTGRES_URL``); the database is
+wiped. The server is a real ``uvicorn`` subprocess on loopback, as ``kurobara serve`` runs it.
+"Raw DB" replays, through the driver alone, the exact SQL the service issues for one request
+(captured once), so the ratio API / DB is what HTTP, auth and serialization add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import event, insert, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kurobara.db.engine import Database
+from kurobara.db.migrate import upgrade
+from kurobara.library import service
+from kurobara.library.models import LibraryEntry
+from kurobara.manga.models import Manga
+from kurobara.users.models import User
+from kurobara.users.security import create_access_token, hash_password
+
+SECRET = "bench-secret-key-not-for-production"
+CHUNK = 5_000
+PAGE_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Size:
+    manga: int
+    favorites: int
+    other_users: int
+    per_other_user: int
+    requests: int
+
+
+FULL = Size(manga=100_000, favorites=20_000, other_users=200, per_other_user=100, requests=3_000)
+QUICK = Size(manga=5_000, favorites=2_000, other_users=20, per_other_user=50, requests=400)
+
+
+@dataclass
+class Dataset:
+    user_id: uuid.UUID
+    token: str
+    favorites: list[uuid.UUID]
+    others: list[uuid.UUID]
+    deep_page: int
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    errors: int = 0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+# --- seeding ----------------------------------------------------------------------------------
+
+
+async def reset_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_async_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    await upgrade(url)
+
+
+async def _bulk(conn: Any, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        await conn.execute(insert(table), list(rows[start : start + CHUNK]))
+
+
+async def seed(url: str, size: Size) -> Dataset:
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    hashed = await hash_password("bench-password")  # one hash for all: argon2 is slow on purpose
+    users = [
+        {
+            "id": uuid.uuid4(),
+            "username": f"bench{n}",
+            "username_key": f"bench{n}",
+            "email": f"bench{n}@example.org",
+            "email_key": f"bench{n}@example.org",
+            "hashed_password": hashed,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(size.other_users + 1)
+    ]
+    manga = [
+        {
+            "id": uuid.uuid4(),
+            "title": f"Bench Manga {n:06d}",
+            "title_key": f"bench manga {n:06d}",
+            "alt_titles": [],
+            "genres": [],
+            "description": "A manga seeded by the benchmark.",
+            "cover_image": f"https://covers.example.org/{n}.jpg",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(size.manga)
+    ]
+    ids = [m["id"] for m in manga]
+    main = users[0]["id"]
+    favorites = rng.sample(ids, size.favorites)
+    entries = [_entry(main, m, now - timedelta(seconds=n)) for n, m in enumerate(favorites)]
+    for user in users[1:]:
+        picked = rng.sample(ids, size.per_other_user)
+        entries += [_entry(user["id"], m, now - timedelta(seconds=n)) for n, m in enumerate(picked)]
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await _bulk(conn, User.__table__, users)
+        await _bulk(conn, Manga.__table__, manga)
+        await _bulk(conn, LibraryEntry.__table__, entries)
+    if url.startswith("postgresql"):
+        # What autovacuum does shortly after such a load (statistics, and the visibility map that
+        # index-only scans need); SQLite is left as a server has it, without ANALYZE.
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
+    await engine.dispose()
+    favorite_set = set(favorites)
+    token = create_access_token(user_id=main, hashed_password=hashed, secret=SECRET, minutes=600)
+    return Dataset(
+        user_id=main,
+        token=token,
+        favorites=favorites,
+        others=[m for m in ids if m not in favorite_set],
+        deep_page=min(500, size.favorites // PAGE_LIMIT),
+    )
+
+
+def _entry(user_id: uuid.UUID, manga_id: uuid.UUID, when: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "user_id": user_id,
+        "manga_id": manga_id,
+        "is_favorite": True,
+        "favorited_at": when,
+        "created_at": when,
+        "updated_at": when,
+    }
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+
+class Toggler:
+    """Each client favorites a random manga, then unfavorites it on its next turn, so the
+    favorites count stays near its seeded size."""
+
+    def __init__(self, data: Dataset, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.data = data
+        self.pending: uuid.UUID | None = None
+
+    def next(self) -> tuple[str, uuid.UUID]:
+        if self.pending is not None:
+            manga_id, self.pending = self.pending, None
+            return "DELETE", manga_id
+        self.pending = self.rng.choice(self.data.others)
+        return "POST", self.pending
+
+
+def status_target(rng: random.Random, data: Dataset) -> uuid.UUID:
+    return rng.choice(data.favorites if rng.random() < 0.5 else data.others)
+
+
+def http_scenarios(data: Dataset) -> dict[str, Callable[[random.Random, Toggler], Any]]:
+    fav = "/api/v1/favorites"
+
+    def toggle(rng: random.Random, toggler: Toggler) -> tuple[str, str]:
+        method, manga_id = toggler.next()
+        return method, f"{fav}/{manga_id}"
+
+    return {
+        "list page 1": lambda rng, t: ("GET", f"{fav}/?page=1&limit={PAGE_LIMIT}"),
+        f"list page {data.deep_page}": lambda rng, t: (
+            "GET",
+            f"{fav}/?page={data.deep_page}&limit={PAGE_LIMIT}",
+        ),
+        "count": lambda rng, t: ("GET", f"{fav}/count"),
+        "status": lambda rng, t: ("GET", f"{fav}/{status_target(rng, data)}/status"),
+        "toggle": toggle,
+    }
+
+
+def service_calls(
+    data: Dataset,
+) -> dict[str, Callable[[Any, random.Random, Toggler], Awaitable[Any]]]:
+    """The service call behind each HTTP scenario (its SQL is what the raw replay sends)."""
+    u = data.user_id
+
+    def listing(page: int) -> Callable[[Any, random.Random, Toggler], Awaitable[Any]]:
+        return lambda s, rng, t: service.list_entries(
+            db_session=s, user_id=u, is_favorite=True, page=page, limit=PAGE_LIMIT
+        )
+
+    async def toggle(s: Any, rng: random.Random, t: Toggler) -> None:
+        method, manga_id = t.next()
+        call = service.favorite if method == "POST" else service.unfavorite
+        await call(db_session=s, user_id=u, manga_id=manga_id)
+
+    return {
+        "list page 1": listing(1),
+        f"list page {data.deep_page}": listing(data.deep_page),
+        "count": lambda s, rng, t: service.count_favorites(db_session=s, user_id=u),
+        "status": lambda s, rng, t: service.favorite_status(
+            db_session=s, user_id=u, manga_id=status_target(rng, data)
+        ),
+        "toggle": toggle,
+    }
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+async def run_load(
+    op: Callable[[random.Random, Toggler], Awaitable[bool]],
+    data: Dataset,
+    *,
+    requests: int,
+    concurrency: int,
+) -> Result:
+    result = Result()
+    remaining = [requests]
+
+    async def worker(n: int) -> None:
+        rng, toggler = random.Random(n), Toggler(data, 1000 + n)
+        while remaining[0] > 0:
+            remaining[0] -= 1
+            started = time.perf_counter()
+            ok = await op(rng, toggler)
+            result.latencies.append(time.perf_counter() - started)
+            result.errors += not ok
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+async def measure_api(base: str, data: Dataset, size: Size, concurrency: int) -> dict[str, Result]:
+    headers = {"Authorization": f"Bearer {data.token}"}
+    results = {}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
+        for name, make in http_scenarios(data).items():
+
+            async def op(rng: random.Random, t: Toggler, make: Any = make) -> bool:
+                method, path = make(rng, t)
+                async with http.request(method, path) as response:
+                    await response.read()
+                    return response.status == 200
+
+            await run_load(op, data, requests=concurrency * 2, concurrency=concurrency)  # warm
+            results[name] = await run_load(
+                op, data, requests=size.requests, concurrency=concurrency
+            )
+    return results
+
+
+async def capture(db: Database, call: Callable[..., Awaitable[Any]], *args: Any) -> list[Any]:
+    """The driver-level statements (SQL text and parameters) one service call sends."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        sent.append((statement, params))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with db.session() as session:
+            await call(session, *args)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    return sent
+
+
+async def measure_db(url: str, data: Dataset, size: Size, concurrency: int) -> dict[str, Result]:
+    db = Database(url)
+    results = {}
+    try:
+        for name, call in service_calls(data).items():
+            # Capture a few variants (status of a favorite or not, favorite or unfavorite).
+            rng, toggler = random.Random(1), Toggler(data, 1)
+            variants = [await capture(db, call, rng, toggler) for _ in range(8)]
+
+            async def op(rng: random.Random, t: Toggler, variants: Any = variants) -> bool:
+                async with db.engine.connect() as conn:
+                    for statement, params in rng.choice(variants):
+                        cursor = await conn.exec_driver_sql(statement, params)
+                        if cursor.returns_rows:
+                            cursor.fetchall()
+                    await conn.commit()
+                return True
+
+            await run_load(op, data, requests=concurrency * 2, concurrency=concurrency)
+            results[name] = await run_load(
+                op, data, requests=size.requests, concurrency=concurrency
+            )
+    finally:
+        await db.dispose()
+    return results
+
+
+# --- server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_server(url: str, data_dir: Path) -> tuple[asyncio.subprocess.Process, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "KUROBARA_DATABASE_URL": url,
+        "KUROBARA_DATA_DIR": str(data_dir),
+        "KUROBARA_SECRET_KEY": SECRET,
+        "KUROBARA_MONITOR_ENABLED": "false",
+        "KUROBARA_BUILTIN_PROVIDERS": "false",
+    }
+    command = [sys.executable, "-m", "uvicorn", "kurobara.app:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    server = await asyncio.create_subprocess_exec(*command, "--no-access-log", env=env)
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"{base}/readyz") as response:
+                    if response.status == 200:
+                        return server, base
+            except aiohttp.ClientError:
+                pass
+            if server.returncode is not None:
+                raise RuntimeError("the server exited during start-up")
+            await asyncio.sleep(0.1)
+    server.terminate()
+    await server.wait()
+    raise RuntimeError("the server did not become ready in 30 s")
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def table(backend: str, api: dict[str, Result], db: dict[str, Result]) -> str:
+    lines = [
+        f"{backend}",
+        "",
+        "| scenario | API p50 ms | API p99 ms | API req/s | DB p50 ms | DB p99 ms | DB ops/s "
+        "| p50 API/DB | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, a in api.items():
+        d = db[name]
+        lines.append(
+            f"| {name} | {a.pct(0.5):.1f} | {a.pct(0.99):.1f} | {a.rate:.0f} | "
+            f"{d.pct(0.5):.2f} | {d.pct(0.99):.2f} | {d.rate:.0f} | "
+            f"{a.pct(0.5) / max(d.pct(0.5), 1e-6):.1f}x | {a.errors} |"
+        )
+    return "\n".join(lines)
+
+
+async def bench_backend(backend: str, url: str, size: Size, concurrency: int) -> str:
+    started = time.perf_counter()
+    await reset_database(url)
+    data = await seed(url, size)
+    seeded = time.perf_counter() - started
+    print(f"[{backend}] seeded in {seeded:.1f}s", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        server, base = await start_server(url, Path(tmp))
+        try:
+            api = await measure_api(base, data, size, concurrency)
+        finally:
+            server.terminate()
+            await server.wait()
+    db = await measure_db(url, data, size, concurrency)
+    return table(f"**{backend}** (seeded in {seeded:.0f} s)", api, db)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small data set, few requests")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-url", default=os.environ.get("KUROBARA_BENCH_POSTGRES_URL"))
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--requests", type=int, help="requests per scenario")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    if args.requests:
+        size = Size(**{**size.__dict__, "requests": args.requests})
+    print(
+        f"{size.manga} manga, {size.favorites} favorites for the measured user, "
+        f"{size.other_users} users x {size.per_other_user}; {args.concurrency} clients, "
+        f"{size.requests} requests per scenario; {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}\n"
+    )
+    for backend in args.backends.split(","):
+        if backend == "postgresql":
+            if not args.pg_url:
+                print("postgresql: skipped (set --pg-url or KUROBARA_BENCH_POSTGRES_URL)\n")
+                continue
+            url = args.pg_url
+            print(asyncio.run(bench_backend(backend, url, size, args.concurrency)) + "\n")
+            continue
+        with tempfile.TemporaryDirectory(prefix="kurobara-bench-") as tmp:
+            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            print(asyncio.run(bench_backend(backend, url, size, args.concurrency)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
