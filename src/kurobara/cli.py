@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -65,6 +66,14 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     asyncio.run(_migrate(settings))
+    _announce(settings)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=log_level.lower()
+    )
+
+
+def _announce(settings: Settings) -> None:
+    """Where the server listens, and how to log in."""
     url = f"http://{settings.host}:{settings.port}{settings.base_path}/"
     console.print(f"[bold]Kurobara[/bold] on [link={url}]{url}[/link]  ({_safe_url(settings)})")
     if asyncio.run(_user_count(settings)) == 0:
@@ -73,9 +82,53 @@ def serve(
         )
     else:
         console.print("Log in with your account; `kurobara create-admin` adds or resets an admin.")
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=log_level.lower()
-    )
+
+
+@app.command()
+def demo(
+    port: Annotated[int | None, typer.Option(help="Port of the Kurobara server")] = None,
+    hub_port: Annotated[
+        int, typer.Option(help="Port of the fake sites' control panel (0: any free port)")
+    ] = 8001,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the demo keeps its database and providers file [default: DATA_DIR/demo]"
+        ),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Serve Kurobara with one local fake site of each provider kind, already configured."""
+    import uvicorn
+
+    from kurobara.app import create_app
+    from kurobara.providers.fakes.demo import start_hub, write_providers_file
+
+    configure_logging(log_level)
+    base = Settings()
+    directory = data_dir or base.data_dir / "demo"
+    try:
+        hub = start_hub(port=hub_port)
+    except OSError as exc:
+        console.print(f"[red]Cannot start the fake sites on port {hub_port}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    try:
+        overrides = {
+            "data_dir": directory,
+            "providers_file": write_providers_file(directory, hub.sites.values()),
+            **({"port": port} if port is not None else {}),
+        }
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        asyncio.run(_migrate(settings))
+        _announce(settings)
+        console.print(f"Fake provider sites, and their fault switches: [link]{hub.url}/[/link]")
+        for site in hub.sites.values():
+            console.print(f"  {site.kind:<9} {site.name:<15} {site.url}")
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_level=log_level
+        )
+    finally:
+        hub.stop()
 
 
 @app.command("create-admin")

@@ -1,0 +1,144 @@
+"""`kurobara demo` as a new user runs it: a subprocess with one fake site of each provider kind.
+A search for a common letter finds titles on every fake provider, an imported manga has a title,
+description, cover and chapters, and each fault switched on the hub is its error kind in the
+search outcome within the timeout."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kurobara.providers.fakes.demo import DEMO_SITES
+
+SEARCH_TIMEOUT = 3
+FAULT_KINDS = {
+    "down": "connect",
+    "slow": "timeout",
+    "error": "http_status",
+    "challenge": "bot_challenge",
+    "layout": "parse",
+    "ratelimit": "rate_limited",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Demo:
+    app: str
+    hub: str
+    data_dir: Path
+
+
+@pytest.fixture
+def demo(db_url: str, tmp_path: Path) -> Iterator[Demo]:
+    port, hub_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "KUROBARA_DATABASE_URL": db_url,
+        "KUROBARA_BUILTIN_PROVIDERS": "false",  # never the real sites from a test
+        "KUROBARA_SEARCH_TIMEOUT": str(SEARCH_TIMEOUT),
+        # Search outcomes here are the sites' own; no monitor deciding a provider is down.
+        "KUROBARA_MONITOR_ENABLED": "false",
+    }
+    data_dir = tmp_path / "demo"
+    log_path = tmp_path / "demo.log"
+    command = [sys.executable, "-m", "kurobara", "demo", "--port", str(port)]
+    command += ["--hub-port", str(hub_port), "--data-dir", str(data_dir)]
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
+        )
+        try:
+            app = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "demo did not start:\n" + log_path.read_text()
+                try:
+                    if httpx.get(f"{app}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            yield Demo(app=app, hub=f"http://127.0.0.1:{hub_port}", data_dir=data_dir)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    output = log_path.read_text()
+    assert app in output
+    assert f"http://127.0.0.1:{hub_port}/" in output
+    assert "register" in output  # how to log in
+
+
+@contextmanager
+def signed_in(base: str) -> Iterator[httpx.Client]:
+    """A client with the bearer token of a freshly registered account."""
+    with httpx.Client(base_url=base, timeout=SEARCH_TIMEOUT + 10) as client:
+        creds = {"username": "dana", "email": "dana@example.org", "password": "a-long-passphrase"}
+        assert client.post("/api/v1/auth/register", json=creds).status_code == 201
+        login = client.post(
+            "/api/v1/auth/login", data={"username": "dana", "password": creds["password"]}
+        )
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        yield client
+
+
+def test_demo_serves_working_providers_of_every_kind(demo: Demo) -> None:
+    sites = httpx.get(f"{demo.hub}/sites").json()
+    assert sorted(site["kind"] for site in sites) == sorted(DEMO_SITES)
+    assert (demo.data_dir / "demo-providers.yaml").exists()
+    with signed_in(demo.app) as client:
+        body = client.get("/api/v1/search", params={"q": "a"}).json()
+        outcomes = {o["provider_id"]: o for o in body["providers"]}
+        assert set(outcomes) == {site["name"] for site in sites}
+        for outcome in outcomes.values():
+            assert outcome["status"] == "ok", outcome
+            assert outcome["count"] > 0, outcome
+        first_of = {}
+        for result in body["results"]:
+            first_of.setdefault(result["provider_id"], result)
+        for provider_id, result in first_of.items():
+            imported = client.post(
+                "/api/v1/manga/import",
+                json={"provider_id": provider_id, "external_id": result["external_id"]},
+            )
+            assert imported.status_code == 201, imported.text
+            manga = imported.json()
+            assert manga["title"] == result["title"]
+            assert manga["description"], provider_id
+            cover = httpx.get(manga["cover_image"], timeout=5)
+            assert cover.status_code == 200, provider_id
+            chapters = client.get(f"/api/v1/manga/{manga['id']}/chapters")
+            assert chapters.status_code == 200, chapters.text
+            assert chapters.json()["chapters"], provider_id
+
+
+def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
+    names = [site["name"] for site in httpx.get(f"{demo.hub}/sites").json()]
+    with signed_in(demo.app) as client:
+        for index, (fault, kind) in enumerate(FAULT_KINDS.items()):
+            name = names[index % len(names)]
+            switched = httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": fault})
+            assert switched.status_code == 200, switched.text
+            started = time.monotonic()
+            response = client.get("/api/v1/search", params={"q": "a"})
+            elapsed = time.monotonic() - started
+            httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": "ok"})
+            assert response.status_code == 200, response.text
+            outcome = next(o for o in response.json()["providers"] if o["provider_id"] == name)
+            assert (outcome["status"], outcome["kind"]) == ("error", kind), (fault, outcome)
+            assert elapsed < SEARCH_TIMEOUT + 2, (fault, elapsed)
