@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
@@ -51,6 +51,20 @@ async def login_page(request: Request, user: PageUser, next: str | None = None) 
     return render(request, "login.html", user=None, next=safe_next(next), username="")
 
 
+def _login_refused(
+    request: Request, status_code: int, error: str, next_url: str, username: str
+) -> Response:
+    return render(
+        request,
+        "login.html",
+        user=None,
+        status_code=status_code,
+        error=error,
+        next=safe_next(next_url),
+        username=username,
+    )
+
+
 @router.post("/login", dependencies=[CsrfChecked])
 async def login(
     request: Request,
@@ -68,27 +82,11 @@ async def login(
             client=client_host(request),
         )
     except user_service.LoginThrottled as exc:
-        response = render(
-            request,
-            "login.html",
-            user=None,
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            error=retry_message(exc.retry_after),
-            next=safe_next(next),
-            username=username,
-        )
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        refused = _login_refused(request, 429, retry_message(exc.retry_after), next, username)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except user_service.InvalidCredentials:
-        return render(
-            request,
-            "login.html",
-            user=None,
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            error="Incorrect username or password.",
-            next=safe_next(next),
-            username=username,
-        )
+        return _login_refused(request, 401, "Incorrect username or password.", next, username)
     response = redirect(safe_next(next) or home_url(request, user))
     sign_in(request, response, user)
     return response
