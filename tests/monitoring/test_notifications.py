@@ -1,0 +1,169 @@
+"""Down/up notifications: one per transition (even with two replicas sending), through the JSON
+webhook and Apprise, and a slow or failing notifier never holds checks up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from kurobara.db.engine import Database
+from kurobara.monitoring.jobs import Monitor
+from kurobara.monitoring.models import ProviderTransition
+from kurobara.monitoring.notifications import Notifier
+from kurobara.providers.fakes.server import BackgroundServer
+from tests.monitoring.conftest import ManualClock
+from tests.monitoring.sites import PingSite
+
+
+class Receiver:
+    """A webhook endpoint on loopback that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self.delay = 0.0
+        self.status = 200
+        self.app = Starlette(routes=[Route("/{name}", self.hook, methods=["POST"])])
+        self.server = BackgroundServer(self.app, name="webhook-receiver")
+        self.port = 0
+
+    async def hook(self, request: Request) -> JSONResponse:
+        self.received.append((request.path_params["name"], await request.json()))
+        await asyncio.sleep(self.delay)
+        return JSONResponse({"ok": True}, status_code=self.status)
+
+    def url(self, name: str, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}/{name}"
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [body for got, body in self.received if got == name]
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    hub = Receiver()
+    hub.port = hub.server.start("127.0.0.1", 0)
+    yield hub
+    hub.server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_receiver(receiver: Receiver) -> None:
+    receiver.received.clear()
+    receiver.delay = 0.0
+    receiver.status = 200
+
+
+@pytest.fixture
+def site_count() -> int:
+    return 1
+
+
+@pytest.fixture
+def monitor_settings(receiver: Receiver) -> dict[str, object]:
+    return {"notify_webhook": receiver.url("hook"), "notify_urls": receiver.url("apprise", "json")}
+
+
+async def go_down(monitor: Monitor, clock: ManualClock, site: PingSite) -> None:
+    site.set_fault("error")
+    for _ in range(3):
+        clock.advance(minutes=61)
+        await monitor.step()
+
+
+async def test_down_and_back_up_are_each_notified_once(
+    monitor: Monitor, clock: ManualClock, site: PingSite, receiver: Receiver
+) -> None:
+    await monitor.step()
+    assert await monitor.notifier.deliver_pending() == 0  # unknown -> active is not news
+    await go_down(monitor, clock, site)
+    assert await monitor.notifier.deliver_pending() == 1
+    assert await monitor.notifier.deliver_pending() == 0
+    site.set_fault("ok")
+    clock.advance(minutes=61)
+    await monitor.step()
+    await monitor.notifier.deliver_pending()
+    hooks = receiver.named("hook")
+    assert [(h["event"], h["from_status"], h["to_status"]) for h in hooks] == [
+        ("provider.down", "active", "down"),
+        ("provider.up", "down", "active"),
+    ]
+    assert hooks[0]["provider_id"] == "site0"
+    assert hooks[0]["error_kind"] == "http_status"
+
+
+async def test_apprise_urls_receive_the_message(
+    monitor: Monitor, clock: ManualClock, site: PingSite, receiver: Receiver
+) -> None:
+    await monitor.step()
+    await go_down(monitor, clock, site)
+    await monitor.notifier.deliver_pending()
+    [message] = receiver.named("apprise")
+    assert message["title"] == "Kurobara: Site0 is down"
+    assert "site0" in message["message"]
+
+
+async def test_two_replicas_send_each_transition_once(
+    app: FastAPI, monitor: Monitor, clock: ManualClock, site: PingSite, receiver: Receiver,
+    db_url: str,
+) -> None:  # fmt: skip
+    await monitor.step()
+    await go_down(monitor, clock, site)
+    other_db = Database(db_url)
+    other = Notifier(db=other_db, settings=app.state.settings, clock=clock)
+    try:
+        sent = await asyncio.gather(
+            monitor.notifier.deliver_pending(), other.deliver_pending(),
+            monitor.notifier.deliver_pending(), other.deliver_pending(),
+        )  # fmt: skip
+    finally:
+        await other.aclose()
+        await other_db.dispose()
+    assert sum(sent) == 1
+    assert len(receiver.named("hook")) == 1
+
+
+async def test_a_failing_webhook_is_recorded_not_retried(
+    monitor: Monitor, clock: ManualClock, site: PingSite, receiver: Receiver
+) -> None:
+    receiver.status = 500
+    await monitor.step()
+    await go_down(monitor, clock, site)
+    await monitor.notifier.deliver_pending()
+    await monitor.notifier.deliver_pending()
+    async with monitor.db.session() as session:
+        flip = await session.scalar(
+            select(ProviderTransition).where(ProviderTransition.to_status == "down")
+        )
+    assert flip is not None
+    assert flip.notified_at is not None
+    assert flip.notify_error is not None
+    assert "webhook" in flip.notify_error
+    assert len(receiver.named("hook")) == 1
+
+
+async def test_a_slow_notifier_never_holds_checks_up(
+    monitor: Monitor, clock: ManualClock, site: PingSite, receiver: Receiver
+) -> None:
+    receiver.delay = 3
+    await monitor.step()
+    await go_down(monitor, clock, site)
+    sending = asyncio.create_task(monitor.notifier.deliver_pending())
+    for _ in range(300):
+        if receiver.named("hook"):
+            break
+        await asyncio.sleep(0.01)
+    site.set_fault("ok")
+    clock.advance(minutes=61)
+    [report] = await monitor.step()
+    assert report.status == "active"
+    assert not sending.done()  # the check completed while the notification still waits
+    await sending
