@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
+from kurobara.db.deps import SessionDep
 from kurobara.providers import search as search_service
 from kurobara.providers.deps import RegistryDep
 from kurobara.providers.schemas import SearchResponse
@@ -25,6 +26,7 @@ def split_ids(values: list[str] | None) -> list[str]:
 async def search(
     request: Request,
     user: CurrentUser,
+    db_session: SessionDep,
     registry: RegistryDep,
     q: Annotated[
         str,
@@ -43,6 +45,9 @@ async def search(
     limit: Annotated[int, Query(ge=1, le=50, description="results per provider")] = 20,
 ) -> SearchResponse:
     """Search the enabled providers at once; one outcome per provider (ok, error, skipped)."""
+    # Nothing below needs the database: hand the connection (and the transaction that loading
+    # the user opened) back before waiting on sites for up to the search timeout.
+    await db_session.close()
     try:
         return await search_service.search(
             registry=registry,
