@@ -178,5 +178,28 @@ def _safe_url(settings: Settings) -> str:
     return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
 
+def _add_monitoring_commands() -> None:
+    from kurobara.monitoring.commands import providers_app
+
+    app.add_typer(providers_app, name="providers")
+
+
+_add_monitoring_commands()
+
+
+@app.command()
+def monitor(
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
+) -> None:
+    """Run the provider monitor alone, without the web server.
+
+    Pair it with web replicas started with KUROBARA_MONITOR_ENABLED=false.
+    """
+    from kurobara.monitoring.commands import run_monitor
+
+    configure_logging(log_level)
+    asyncio.run(run_monitor(Settings()))
+
+
 def main() -> None:
     app()
