@@ -19,6 +19,8 @@ from kurobara.db.instance import get_or_create_secret
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
 from kurobara.manga.service import TTLCache
+from kurobara.monitoring.jobs import start_monitoring
+from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.providers.routes import search_router
@@ -86,6 +88,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(app.state.http.aclose)
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         await _bootstrap_admin(settings, db)
+        await start_monitoring(app, stack)
         yield
 
 
@@ -117,11 +120,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(providers_router)
     api.include_router(library_router)
     api.include_router(favorites_router)
     api.include_router(search_router)
     api.include_router(manga_router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     install_web(app)
     return app
