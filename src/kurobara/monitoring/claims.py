@@ -214,14 +214,17 @@ async def release_leases(*, db_session: AsyncSession, owner: str) -> int:
 
 
 async def request_early_check(*, db_session: AsyncSession, provider_id: str, now: datetime) -> bool:
-    """Make a provider due now (it failed a user's search). Coalesces: a check already due, or
-    in flight, is not duplicated; the scheduler of any replica picks it up."""
+    """Make a provider due now (it failed a user's search); the scheduler of any replica picks
+    it up. Coalesces: nothing changes when a check is already due, or when the provider is
+    already failing (its retry interval, or its interval while down, already decides) — so a
+    burst of failing searches costs the site one extra check, not one per search."""
     result = await db_session.execute(
         update(PS)
         .where(
             PS.provider_id == provider_id,
             PS.is_enabled.is_(True),
             PS.is_registered.is_(True),
+            PS.consecutive_failures == 0,
             or_(PS.next_check_at.is_(None), PS.next_check_at > now),
         )
         .values(next_check_at=now)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -22,6 +24,7 @@ from kurobara.monitoring import claims, history, rules, service
 from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.notifications import Notifier
+from kurobara.providers.errors import ProviderError
 from kurobara.providers.registry import ProviderRegistry
 
 logger = logging.getLogger("kurobara.monitoring")
@@ -31,6 +34,8 @@ logger = logging.getLogger("kurobara.monitoring")
 IDLE_POLL_SECONDS = 5.0
 # How often the retention job runs.
 RETENTION_EVERY = timedelta(hours=1)
+# A provider that rate-limits a search is up; checking it early would only add load.
+EARLY_CHECK_IGNORED = frozenset({"rate_limited"})
 # After an unexpected error (database unreachable) the loop waits this long before retrying.
 ERROR_BACKOFF_SECONDS = 5.0
 
@@ -180,6 +185,25 @@ class Monitor:
                 await self._wake.wait()
         except TimeoutError:
             pass
+
+
+def early_check_hook(state: Any) -> Callable[[str, ProviderError], Awaitable[None]]:
+    """The callback search calls when a provider fails a user's search: make it due now, in
+    the database, so whichever replica's scheduler is free checks it (coalesced with any check
+    already due), and wake this replica's monitor if it runs one."""
+
+    async def check_early(provider_id: str, error: ProviderError) -> None:
+        if error.kind in EARLY_CHECK_IGNORED:
+            return
+        async with state.db.session() as session:
+            made_due = await claims.request_early_check(
+                db_session=session, provider_id=provider_id, now=state.clock.now()
+            )
+        monitor: Monitor | None = getattr(state, "monitor", None)
+        if made_due and monitor is not None:
+            monitor.wake()
+
+    return check_early
 
 
 async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:

@@ -367,13 +367,15 @@ async def provider_history(
     )
 
 
-async def search_skips(*, db_session: AsyncSession) -> dict[str, str]:
-    """Providers search leaves out unless asked to include them: ``{provider_id: reason}``."""
+async def search_skips(*, db_session: AsyncSession, include_down: bool = False) -> dict[str, str]:
+    """Providers a search leaves out, ``{provider_id: reason}``: disabled ones always, ``down``
+    ones unless the user asks to include them."""
+    wanted = PS.is_enabled.is_(False)
+    if not include_down:
+        wanted = wanted | (PS.status == rules.DOWN)
     rows = (
         await db_session.execute(
-            select(PS.provider_id, PS.is_enabled, PS.status).where(
-                (PS.is_enabled.is_(False)) | (PS.status == rules.DOWN)
-            )
+            select(PS.provider_id, PS.is_enabled).where(PS.is_registered.is_(True), wanted)
         )
     ).all()
-    return {row.provider_id: "disabled" if not row.is_enabled else "down" for row in rows}
+    return {row.provider_id: "down" if row.is_enabled else "disabled" for row in rows}

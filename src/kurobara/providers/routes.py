@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from kurobara.db.deps import SessionDep
+from kurobara.monitoring import jobs as monitoring_jobs
+from kurobara.monitoring import service as monitoring_service
 from kurobara.providers import search as search_service
 from kurobara.providers.deps import RegistryDep
 from kurobara.providers.schemas import SearchResponse
@@ -43,10 +45,14 @@ async def search(
     ] = None,
     page: Annotated[int, Query(ge=1, le=500)] = 1,
     limit: Annotated[int, Query(ge=1, le=50, description="results per provider")] = 20,
+    include_down: Annotated[
+        bool, Query(description="also ask providers the monitor reports down")
+    ] = False,
 ) -> SearchResponse:
     """Search the enabled providers at once; one outcome per provider (ok, error, skipped)."""
     # Nothing below needs the database: hand the connection (and the transaction that loading
     # the user opened) back before waiting on sites for up to the search timeout.
+    skip = await monitoring_service.search_skips(db_session=db_session, include_down=include_down)
     await db_session.close()
     try:
         return await search_service.search(
@@ -56,6 +62,8 @@ async def search(
             page=page,
             limit=limit,
             timeout=request.app.state.settings.search_timeout,
+            skip=skip,
+            on_provider_error=monitoring_jobs.early_check_hook(request.app.state),
         )
     except search_service.UnknownProviders as exc:
         raise HTTPException(
