@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from kurobara.db.deps import SessionDep
 from kurobara.library import service, transfer
@@ -24,6 +24,7 @@ from kurobara.library.schemas import (
     LibraryQuery,
     ListQuery,
 )
+from kurobara.providers.deps import RegistryDep
 from kurobara.users.deps import CurrentUser
 
 TOTAL_HEADER = "X-Total-Count"
@@ -64,7 +65,7 @@ async def _list(
         **kw,
     )
     response.headers[TOTAL_HEADER] = str(page.total)
-    return page.items  # type: ignore[return-value]
+    return list(page.items)
 
 
 # --- /library ---------------------------------------------------------------------------------
@@ -175,12 +176,12 @@ async def export_favorites(
 
 @favorites_router.post("/import", response_model=ImportReport)
 async def import_favorites(
-    payload: FavoritesImport, request: Request, user: CurrentUser, db_session: SessionDep
+    payload: FavoritesImport, registry: RegistryDep, user: CurrentUser, db_session: SessionDep
 ) -> ImportReport:
     """Favorite every manga of a JSON export; the report says what happened to each item."""
     return await transfer.import_favorites(
         db_session=db_session,
-        registry=request.app.state.registry,
+        registry=registry,
         user_id=user.id,
         items=payload.items,
     )

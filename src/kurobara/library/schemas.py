@@ -11,8 +11,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 MAX_BULK_IDS = 500
 MAX_IMPORT_ITEMS = 50_000
-EXPORT_FORMAT = "kurobara.favorites"
-EXPORT_VERSION = 1
+EXPORT_FORMAT: Literal["kurobara.favorites"] = "kurobara.favorites"
+EXPORT_VERSION: Literal[1] = 1
 
 SortBy = Literal["updated_at", "created_at", "title", "rating"]
 SortOrder = Literal["asc", "desc"]

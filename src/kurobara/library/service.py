@@ -296,33 +296,42 @@ async def list_entries(
 ) -> Page:
     """One page of the user's entries with their manga, and the total that match.
 
-    Ties in the sort key are broken by id, so offsets are stable. The page's ids are picked
-    first from the index alone; only those rows are then joined to their manga, so a deep page
+    Ties in the sort key are broken by id, so offsets are stable. The page's ids are picked in a
+    subquery from the index alone; only those rows are joined to their manga, so a deep page
     does not load the manga of every row it skips."""
     conditions = _filters(user_id, is_favorite, search)
     needs_manga = bool(search) or sort_by == "title"
-    sort_column = SORT_COLUMNS[sort_by]
-    direction = (lambda c: c.desc()) if sort_order == "desc" else (lambda c: c.asc())
-    sort_key = direction(sort_column)
-    if sort_by == "rating":
-        sort_key = sort_key.nulls_last()  # same place for unrated on SQLite and PostgreSQL
-    ids_query = select(LibraryEntry.id)
+    order = _order(sort_by, sort_order)
+    page_ids = select(LibraryEntry.id)
     count_query = select(func.count()).select_from(LibraryEntry)
     if needs_manga:
-        ids_query = ids_query.join(Manga, Manga.id == LibraryEntry.manga_id)
+        page_ids = page_ids.join(Manga, Manga.id == LibraryEntry.manga_id)
         count_query = count_query.join(Manga, Manga.id == LibraryEntry.manga_id)
-    ids_query = (
-        ids_query.where(*conditions)
-        .order_by(sort_key, direction(LibraryEntry.id))
+    page_ids_sq = (
+        page_ids.where(*conditions)
+        .order_by(*order)
         .limit(limit)
         .offset((page - 1) * limit)
+        .subquery()
     )
     total = await db_session.scalar(count_query.where(*conditions)) or 0
-    ids = list((await db_session.scalars(ids_query)).all())
-    if not ids:
+    if total <= (page - 1) * limit:
         return Page(items=[], total=total)
-    rows = await db_session.scalars(
-        with_manga(select(LibraryEntry)).where(LibraryEntry.id.in_(ids))
+    query = (
+        with_manga(select(LibraryEntry))
+        .join(page_ids_sq, page_ids_sq.c.id == LibraryEntry.id)
+        .order_by(*order)
     )
-    by_id = {entry.id: entry for entry in rows}
-    return Page(items=[by_id[entry_id] for entry_id in ids if entry_id in by_id], total=total)
+    return Page(items=list((await db_session.scalars(query)).all()), total=total)
+
+
+def _order(sort_by: SortBy, sort_order: SortOrder) -> list[Any]:
+    """The sort key, then id in the same direction (so an index on (..., key, id) serves it)."""
+    column = SORT_COLUMNS[sort_by]
+    if sort_order == "desc":
+        key, tiebreak = column.desc(), LibraryEntry.id.desc()
+    else:
+        key, tiebreak = column.asc(), LibraryEntry.id.asc()
+    if sort_by == "rating":
+        key = key.nulls_last()  # unrated last in both orders, on SQLite and PostgreSQL alike
+    return [key, tiebreak]

@@ -26,6 +26,7 @@ from kurobara.library.schemas import (
     ImportItemResult,
     ImportReport,
 )
+from kurobara.manga import service as manga_service
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.providers.errors import ProviderError
 from kurobara.providers.registry import ProviderRegistry, UnknownProvider
@@ -161,8 +162,6 @@ async def _import_from_providers(
     db_session: AsyncSession, registry: ProviderRegistry, item: ImportItem
 ) -> tuple[uuid.UUID | None, str | None]:
     """Import the item's manga from the first of its sources that works; (manga id, error)."""
-    from kurobara.manga import service as manga_service
-
     if not item.sources:
         return None, "not in the catalog and no provider source to import it from"
     errors = []
