@@ -119,6 +119,16 @@ async def test_importing_a_source_again_returns_the_same_manga(
     assert await manga_count(db) == 1
 
 
+async def test_an_id_written_differently_finds_the_same_manga(
+    client: httpx.AsyncClient, user: Persona, site: FakeMangaDexSite, db: Database
+) -> None:
+    series = site.catalog.series[0]
+    first = await imported(client, user, series.id)
+    again = await import_manga(client, user, series.id.upper())
+    assert (again.status_code, again.json()["id"]) == (200, first["id"])
+    assert await manga_count(db) == 1
+
+
 async def test_concurrent_imports_of_one_source_create_one_manga(
     client: httpx.AsyncClient, user: Persona, site: FakeMangaDexSite, db: Database
 ) -> None:

@@ -112,6 +112,13 @@ async def test_details_carry_everything_the_catalog_stores(
     assert details.url == f"{site.url}/title/{series.id}"
 
 
+async def test_ids_are_read_in_their_canonical_form(
+    site: FakeMangaDexSite, provider: MangaDexProvider
+) -> None:
+    series = site.catalog.series[0]
+    assert (await provider.get_manga_details(series.id.upper())).external_id == series.id
+
+
 async def test_erotica_rating_marks_the_manga_nsfw(
     site: FakeMangaDexSite, provider: MangaDexProvider
 ) -> None:

@@ -163,14 +163,6 @@ def _parse(shape: type[S], payload: Any, what: str) -> S:
         raise ParseFailure(f"unexpected {what} from MangaDex: {where}: {first['msg']}") from exc
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 class MangaDexProvider(Provider):
     kind = "mangadex"
     Params = MangaDexParams
@@ -186,6 +178,13 @@ class MangaDexProvider(Provider):
             if missing and exc.status_code == 404 and type(exc) is HTTPStatusFailure:
                 raise UnknownManga(f"{missing} not found on {self.name}") from exc
             raise
+
+    def _known_id(self, value: str, what: str) -> str:
+        """MangaDex ids are UUIDs: the canonical form, or not found without asking the API."""
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise UnknownManga(f"{what} {value!r} not found on {self.name}") from None
 
     def _ratings(self) -> list[tuple[str, Any]]:
         return [("contentRating[]", rating) for rating in self.params.content_ratings]
@@ -212,8 +211,7 @@ class MangaDexProvider(Provider):
         return [self._search_result(manga) for manga in listing.data]
 
     async def get_manga_details(self, external_id: str) -> MangaDetails:
-        if not _is_uuid(external_id):
-            raise UnknownManga(f"manga {external_id!r} not found on {self.name}")
+        external_id = self._known_id(external_id, "manga")
         payload = await self._get(
             f"/manga/{external_id}",
             [("includes[]", "cover_art"), ("includes[]", "author"), ("includes[]", "artist")],
@@ -243,8 +241,7 @@ class MangaDexProvider(Provider):
         )
 
     async def get_chapters(self, external_id: str) -> list[Chapter]:
-        if not _is_uuid(external_id):
-            raise UnknownManga(f"manga {external_id!r} not found on {self.name}")
+        external_id = self._known_id(external_id, "manga")
         chapters: list[Chapter] = []
         offset = 0
         while offset < MAX_WINDOW:
@@ -277,8 +274,7 @@ class MangaDexProvider(Provider):
         return _parse(_ChapterList, payload, "chapter feed")
 
     async def get_pages(self, chapter_id: str) -> list[Page]:
-        if not _is_uuid(chapter_id):
-            raise UnknownManga(f"chapter {chapter_id!r} not found on {self.name}")
+        chapter_id = self._known_id(chapter_id, "chapter")
         payload = await self._get(
             f"/at-home/server/{chapter_id}", [], missing=f"chapter {chapter_id}"
         )
