@@ -12,7 +12,9 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
@@ -22,6 +24,15 @@ from kurobara.providers.base import HealthCheckResult
 from kurobara.providers.registry import ProviderRegistry
 
 logger = logging.getLogger("kurobara.monitoring")
+
+# Sessions writing results at once. Checks wait on the network; recording waits on the
+# database, and more writers than the connection pool only churn connections. SQLite takes one
+# writer at a time: queueing writers here costs nothing, while letting them collide makes
+# SQLite's busy handler sleep (up to 100 ms a turn).
+WRITE_SLOTS = 4
+SQLITE_WRITE_SLOTS = 1
+# The shortest user preference changes rarely; re-read it at most this often while checking.
+USER_INTERVAL_TTL = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,10 @@ class Checker:
         self.owner = owner or replica_id()
         self._inflight: dict[str, asyncio.Task[CheckReport]] = {}
         self._listeners: list[Listener] = []
+        self.write_slots = asyncio.Semaphore(
+            SQLITE_WRITE_SLOTS if db.dialect == "sqlite" else WRITE_SLOTS
+        )
+        self._user_interval: tuple[datetime, int | None] | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Called after every recorded check (notifier wake-up, live events)."""
@@ -105,7 +120,7 @@ class Checker:
         timeout = self.settings.check_timeout
         if not claimed:
             now = self.clock.now()
-            async with self.db.session() as session:
+            async with self.write_slots, self.db.session() as session:
                 await claims.claim(
                     db_session=session,
                     provider_id=provider_id,
@@ -114,8 +129,8 @@ class Checker:
                     lease_until=rules.lease_expiry(now, check_timeout=timeout),
                 )
         result = await provider.health_check(timeout)
-        done = self.clock.now()
-        async with self.db.session() as session:
+        async with self.write_slots, self.db.session() as session:
+            done = self.clock.now()
             applied = await claims.record_result(
                 db_session=session,
                 provider_id=provider_id,
@@ -126,6 +141,7 @@ class Checker:
                 default_interval=self.settings.default_check_interval,
                 retry_seconds=self.settings.retry_interval_seconds,
                 jitter_seconds=random.uniform(0, self.settings.check_jitter_seconds),
+                user_interval=await self._shortest_user_interval(session, done),
             )
         report = CheckReport(
             provider_id=provider_id, result=result, timestamp=done, trigger=trigger, applied=applied
@@ -137,6 +153,17 @@ class Checker:
             except Exception:
                 logger.exception("check listener failed provider=%s", provider_id)
         return report
+
+    async def _shortest_user_interval(self, session: AsyncSession, now: datetime) -> int | None:
+        cached = self._user_interval
+        if cached is None or now - cached[0] >= USER_INTERVAL_TTL or now < cached[0]:
+            cached = (now, await claims.shortest_user_interval(db_session=session))
+            self._user_interval = cached
+        return cached[1]
+
+    def forget_user_interval(self) -> None:
+        """A user changed their preference: read it afresh for the next check."""
+        self._user_interval = None
 
     async def cancel_all(self) -> None:
         """Cancel every check in flight (shutdown) and wait for them to unwind."""

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.monitoring import history, rules
@@ -24,6 +25,13 @@ from kurobara.users.models import User
 
 logger = logging.getLogger("kurobara.monitoring")
 PS = ProviderStatus
+
+
+class Unset:
+    """Marks "not given" where None is a meaningful value."""
+
+
+UNSET = Unset()
 
 
 def _free(now: datetime) -> object:
@@ -101,7 +109,8 @@ async def shortest_user_interval(*, db_session: AsyncSession) -> int | None:
     return int(value) if value is not None else None
 
 
-def state_of(row: ProviderStatus) -> rules.StatusState:
+def state_of(row: Any) -> rules.StatusState:
+    """The state machine's view of a provider_status row (ORM object or result row)."""
     return rules.StatusState(
         status=row.status,
         consecutive_failures=row.consecutive_failures,
@@ -122,31 +131,36 @@ async def record_result(
     default_interval: int,
     retry_seconds: int,
     jitter_seconds: float = 0.0,
+    user_interval: int | Unset | None = UNSET,
 ) -> rules.Applied | None:
     """Apply a completed check: counters, status, transition row (the outbox), history, the
-    next due time, and the owner's lease released. None if the provider's row is gone."""
+    next due time, and the owner's lease released. None if the provider's row is gone.
+    ``user_interval`` (the shortest user preference) is read here unless the caller has it."""
     # Write first: on PostgreSQL this locks the row, on SQLite it takes the write lock before
-    # the read, so two recorders of one provider cannot interleave read-modify-write.
-    locked = await db_session.execute(
-        update(PS).where(PS.provider_id == provider_id).values(updated_at=now)
-    )
-    if locked.rowcount != 1:  # type: ignore[attr-defined]
+    # the read, so two recorders of one provider cannot interleave read-modify-write. Core
+    # statements, not the unit of work: this runs once per check, thousands of times an hour.
+    row = (
+        await db_session.execute(
+            update(PS)
+            .where(PS.provider_id == provider_id)
+            .values(updated_at=now)
+            .returning(*_RECORD_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if row is None:
         await db_session.rollback()
         return None
-    row = await db_session.scalar(
-        select(PS).where(PS.provider_id == provider_id).execution_options(populate_existing=True)
-    )
-    assert row is not None
     applied = rules.apply_result(state_of(row), result, now)
-    _store(row, applied, result, now)
-    if applied.transition is not None:
-        db_session.add(_transition_row(row, applied, result))
+    if isinstance(user_interval, Unset):
+        user_interval = await shortest_user_interval(db_session=db_session)
     interval = rules.effective_interval(
         override=row.check_interval,
-        user_intervals=_as_list(await shortest_user_interval(db_session=db_session)),
+        user_intervals=_as_list(user_interval),
         default=default_interval,
     )
-    row.next_check_at = rules.next_check_at(
+    values = _stored(applied, result, now)
+    values["next_check_at"] = rules.next_check_at(
         applied.state,
         last_check=now,
         interval_minutes=interval,
@@ -154,8 +168,19 @@ async def record_result(
         jitter_seconds=jitter_seconds,
     )
     if row.lease_owner == owner:
-        row.lease_owner = None
-        row.lease_expires_at = None
+        values.update(lease_owner=None, lease_expires_at=None)
+    await db_session.execute(
+        update(PS)
+        .where(PS.provider_id == provider_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if applied.transition is not None:
+        await db_session.execute(
+            insert(ProviderTransition).values(
+                provider_id=provider_id, **_transition(row.provider_name, applied, result)
+            )
+        )
     await history.record_check(
         db_session=db_session, provider_id=provider_id, result=result, now=now, trigger=trigger
     )
@@ -163,45 +188,57 @@ async def record_result(
     return applied
 
 
+_RECORD_COLUMNS = (
+    PS.provider_name,
+    PS.status,
+    PS.consecutive_failures,
+    PS.total_checks,
+    PS.successful_checks,
+    PS.max_consecutive_failures,
+    PS.check_interval,
+    PS.lease_owner,
+)
+
+
 def _as_list(value: int | None) -> Sequence[int]:
     return [] if value is None else [value]
 
 
-def _store(
-    row: ProviderStatus, applied: rules.Applied, result: HealthCheckResult, now: datetime
-) -> None:
+def _stored(applied: rules.Applied, result: HealthCheckResult, now: datetime) -> dict[str, Any]:
     state = applied.state
-    row.status = state.status
-    row.consecutive_failures = state.consecutive_failures
-    row.total_checks = state.total_checks
-    row.successful_checks = state.successful_checks
-    row.uptime_percentage = state.uptime_percentage
-    row.last_check = now
-    # A failure's elapsed time is the timeout, not the site's speed.
-    row.response_time = result.response_ms if result.ok else None
-    row.error_message = None if result.ok else history.clip(result.error)
-    row.error_kind = None if result.ok else result.error_kind
-    row.http_status = result.http_status
+    values: dict[str, Any] = {
+        "status": state.status,
+        "consecutive_failures": state.consecutive_failures,
+        "total_checks": state.total_checks,
+        "successful_checks": state.successful_checks,
+        "uptime_percentage": state.uptime_percentage,
+        "last_check": now,
+        # A failure's elapsed time is the timeout, not the site's speed.
+        "response_time": result.response_ms if result.ok else None,
+        "error_message": None if result.ok else history.clip(result.error),
+        "error_kind": None if result.ok else result.error_kind,
+        "http_status": result.http_status,
+    }
     if applied.transition is not None:
-        row.status_changed_at = now
+        values["status_changed_at"] = now
+    return values
 
 
-def _transition_row(
-    row: ProviderStatus, applied: rules.Applied, result: HealthCheckResult
-) -> ProviderTransition:
+def _transition(
+    provider_name: str, applied: rules.Applied, result: HealthCheckResult
+) -> dict[str, Any]:
     assert applied.transition is not None
     before, after = applied.transition
-    return ProviderTransition(
-        provider_id=row.provider_id,
-        provider_name=row.provider_name,
-        from_status=before,
-        to_status=after,
-        at=applied.at,
-        error_kind=None if result.ok else result.error_kind,
-        error_message=None if result.ok else history.clip(result.error),
+    return {
+        "provider_name": provider_name,
+        "from_status": before,
+        "to_status": after,
+        "at": applied.at,
+        "error_kind": None if result.ok else result.error_kind,
+        "error_message": None if result.ok else history.clip(result.error),
         # Nothing to send for the others; they are history only.
-        notified_at=None if applied.notify else applied.at,
-    )
+        "notified_at": None if applied.notify else applied.at,
+    }
 
 
 async def release_leases(*, db_session: AsyncSession, owner: str) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.monitoring import rules
@@ -53,8 +53,8 @@ async def record_check(
     trigger: str,
 ) -> None:
     """Add the raw row and fold the check into its hour (in the caller's transaction)."""
-    db_session.add(
-        ProviderCheck(
+    await db_session.execute(
+        insert(ProviderCheck).values(
             provider_id=provider_id,
             checked_at=now,
             ok=result.ok,

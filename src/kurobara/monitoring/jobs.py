@@ -113,8 +113,8 @@ class Monitor:
         free = self.concurrency - len(self._running)
         if free <= 0:
             return []
-        now = self.clock.now()
-        async with self.db.session() as session:
+        async with self.checker.write_slots, self.db.session() as session:
+            now = self.clock.now()
             won = await claims.claim_due(
                 db_session=session,
                 owner=self.owner,

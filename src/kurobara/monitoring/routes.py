@@ -114,12 +114,14 @@ async def set_check_interval(
     db_session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    checker: CheckerDep,
 ) -> CheckIntervalRead:
     """The caller's own preference; the shortest among active users drives providers that
     have no admin override."""
     effective = await service.set_user_interval(
         db_session=db_session, user=user, interval=body.interval, settings=settings, now=clock.now()
     )
+    checker.forget_user_interval()
     return CheckIntervalRead(interval=body.interval, effective_check_interval=effective)
 
 
