@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from kurobara.monitoring import history, rules
 from kurobara.monitoring.models import ProviderStatus, ProviderTransition
@@ -34,11 +35,11 @@ class Unset:
 UNSET = Unset()
 
 
-def _free(now: datetime) -> object:
+def _free(now: datetime) -> ColumnElement[bool]:
     return or_(PS.lease_expires_at.is_(None), PS.lease_expires_at <= now)
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return and_(
         PS.is_enabled.is_(True),
         PS.is_registered.is_(True),

@@ -93,8 +93,8 @@ class Monitor:
         self._wake.set()
         for task in self._tasks:
             task.cancel()
-        for task in self._running:
-            task.cancel()
+        for check in self._running:
+            check.cancel()
         await asyncio.gather(*self._tasks, *self._running, return_exceptions=True)
         await self.checker.aclose()
         self._tasks = []

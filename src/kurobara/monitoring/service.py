@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from kurobara.config import Settings
 from kurobara.monitoring import claims, history, rules
@@ -370,7 +371,7 @@ async def provider_history(
 async def search_skips(*, db_session: AsyncSession, include_down: bool = False) -> dict[str, str]:
     """Providers a search leaves out, ``{provider_id: reason}``: disabled ones always, ``down``
     ones unless the user asks to include them."""
-    wanted = PS.is_enabled.is_(False)
+    wanted: ColumnElement[bool] = PS.is_enabled.is_(False)
     if not include_down:
         wanted = wanted | (PS.status == rules.DOWN)
     rows = (
