@@ -50,9 +50,9 @@ async def search(
     ] = False,
 ) -> SearchResponse:
     """Search the enabled providers at once; one outcome per provider (ok, error, skipped)."""
+    skip = await monitoring_service.search_skips(db_session=db_session, include_down=include_down)
     # Nothing below needs the database: hand the connection (and the transaction that loading
     # the user opened) back before waiting on sites for up to the search timeout.
-    skip = await monitoring_service.search_skips(db_session=db_session, include_down=include_down)
     await db_session.close()
     try:
         return await search_service.search(
