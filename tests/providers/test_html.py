@@ -209,7 +209,7 @@ def _params(site: FakeHtmlSite, **changes: Any) -> dict[str, Any]:
         ({"search__item": "article["}, ("search", "item"), "invalid CSS selector"),
         ({"pages__image": "  "}, ("pages", "image"), "must not be empty"),
         ({"search_url": "/search?page={page}"}, ("search_url",), "must contain {query}"),
-        ({"search_url": "/search?q={q}"}, ("search_url",), "unknown placeholder {q}"),
+        ({"search_url": "/search?q={q}"}, ("search_url",), "unknown template field {q}"),
         ({"search_url": "search?q={query}"}, ("search_url",), "must start with '/'"),
         ({"manga__url": "/series/"}, ("manga", "url"), "must contain {id}"),
         ({"manga__id_pattern": "^/(a)/(b)$"}, ("manga", "id_pattern"), "one capturing group"),

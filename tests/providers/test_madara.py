@@ -81,6 +81,7 @@ async def test_search_pages_and_limit(site: FakeMadaraSite, provider: MadaraProv
     assert second
     assert not {r.external_id for r in first} & {r.external_id for r in second}
     assert len(await provider.search("a", limit=3)) == 3
+    assert await provider.search("a", page=99) == []
 
 
 async def test_details_read_the_series_page(site: FakeMadaraSite, provider: MadaraProvider) -> None:

@@ -105,7 +105,7 @@ def test_selectors_and_templates_are_checked() -> None:
         with pytest.raises(ValueError, match="CSS selector"):
             check_selector(bad)
     assert check_template("/s?q={query}", allowed={"query", "page"}, required={"query"})
-    with pytest.raises(ValueError, match="unknown placeholder"):
+    with pytest.raises(ValueError, match="unknown template field"):
         check_template("/s?q={}", allowed={"query"}, required={"query"})
     with pytest.raises(ValueError, match="invalid template"):
         check_template("/s?q={query", allowed={"query"}, required={"query"})

@@ -70,8 +70,10 @@ class _Block(BaseModel):
 
 
 class SearchSelectors(_Block):
-    container: Selector | None = None  # present even when nothing matched: tells "no results"
-    item: Selector  # from "layout changed"
+    # An element the page has even when nothing matched: it tells "no results" apart from
+    # "layout changed".
+    container: Selector | None = None
+    item: Selector
     title: Selector
     link: Selector | None = None  # default: the title's link, else the item's first link
     cover: Selector | None = None

@@ -287,9 +287,15 @@ class MadaraProvider(Provider):
 
     async def search(self, query: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
         page_url = f"{self.url}/" if page <= 1 else f"{self.url}/page/{page}/"
-        response = await self.http.get(
-            self.id, page_url, params={"s": query, "post_type": "wp-manga"}
-        )
+        try:
+            response = await self.http.get(
+                self.id, page_url, params={"s": query, "post_type": "wp-manga"}
+            )
+        except HTTPStatusFailure as exc:
+            # WordPress answers a page past the last one with its 404 page.
+            if page > 1 and exc.status_code == 404:
+                return []
+            raise
         tree = parse_html(response.text, what="search page")
         results = parse_search_page(
             tree,

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from kurobara.providers.errors import ParseFailure
 
 # Tried in this order: lazy-loading plugins keep the real URL in a data attribute and put a
-# placeholder (often a data: URI or a 1x1 gif) in ``src``.
+# stand-in (often a data: URI or a 1x1 gif) in ``src``.
 IMAGE_ATTRIBUTES: tuple[str, ...] = (
     "data-src",
     "data-lazy-src",
@@ -73,7 +73,7 @@ def check_template(template: str, *, allowed: set[str], required: set[str]) -> s
     unknown = names - allowed
     if unknown or "" in names:
         shown = ", ".join(sorted(f"{{{n}}}" for n in unknown or {""}))
-        raise ValueError(f"unknown placeholder {shown}; allowed: {_braced(allowed)}")
+        raise ValueError(f"unknown template field {shown}; allowed: {_braced(allowed)}")
     missing = required - names
     if missing:
         raise ValueError(f"must contain {_braced(missing)}")

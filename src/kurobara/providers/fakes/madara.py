@@ -17,7 +17,7 @@ from kurobara.providers.fakes.images import cover_svg, page_svg
 from kurobara.providers.fakes.server import FakeSite
 
 PAGE_SIZE = 10
-_PLACEHOLDER = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+_LAZY_STAND_IN = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 _STATUS_WORDS = {"ongoing": "OnGoing", "completed": "Completed", "hiatus": "On Hold"}
 
 # The theme's class names, and what a redesign turns them into.
@@ -153,6 +153,8 @@ class FakeMadaraSite(FakeSite):
         page = int(request.path_params.get("page", 1))
         found = self.catalog.search(query) if query.strip() else []
         shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        if page > 1 and not shown:
+            return self._not_found()  # as WordPress does for a page past the last one
         items = "".join(self._search_item(base, s) for s in shown)
         heading = f'<h1 class="h4">{len(found)} results for "{escape(query)}"</h1>'
         body = f'{heading}<div class="{c["search_outer"]}"><div class="{c["search_wrap"]}">{items}'
@@ -168,7 +170,7 @@ class FakeMadaraSite(FakeSite):
         return (
             f'<div class="{c["search_item"]}"><div class="col-4 col-12 col-md-2">'
             f'<div class="{c["thumb"]}"><a href="{link}" title="{escape(series.title)}">'
-            f'<img width="193" height="278" src="{_PLACEHOLDER}" data-src="{cover}" '
+            f'<img width="193" height="278" src="{_LAZY_STAND_IN}" data-src="{cover}" '
             f'data-srcset="{cover} 193w, {cover}?w=110 110w" class="img-responsive lazyload">'
             f'</a></div></div><div class="col-8 col-12 col-md-10"><div class="tab-summary">'
             f'<div class="{c["title"]}"><h3 class="h4"><a href="{link}">{escape(series.title)}'
