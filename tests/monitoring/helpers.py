@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import uvicorn
 
+from kurobara.app import create_app
+from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.models import ProviderStatus
 from kurobara.monitoring.service import get_row
@@ -34,3 +39,41 @@ async def eventually(predicate: Callable[[], Awaitable[bool]], *, seconds: float
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not reached")
+
+
+class ServedApp:
+    """The real app under uvicorn (lifespan on) in a thread, on a loopback port."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        config = uvicorn.Config(
+            create_app(settings), log_level="warning", lifespan="on", timeout_graceful_shutdown=5
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.sock.close()
+
+
+def register(base_url: str, username: str) -> dict[str, str]:
+    """A user on a served app; the bearer headers."""
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        password = "correct-horse-battery"
+        email = f"{username}@example.org"
+        client.post(
+            "/api/v1/auth/register",
+            json={"username": username, "email": email, "password": password},
+        )
+        login = client.post("/api/v1/auth/login", data={"username": username, "password": password})
+        token = login.json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}

@@ -4,21 +4,18 @@ every provider hangs; shutdown cancels the hung checks and leaves nothing ``test
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from kurobara.app import create_app
 from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.models import ProviderStatus
+from tests.monitoring.helpers import ServedApp
 from tests.monitoring.sites import PingSite
 
 
@@ -37,30 +34,6 @@ def definitions(sites: list[PingSite]) -> list[dict[str, Any]]:
 @pytest.fixture
 def monitor_settings() -> dict[str, object]:
     return {"monitor_enabled": True, "check_timeout": 30.0}
-
-
-class ServedApp:
-    """The real app under uvicorn (lifespan on) in a thread, on a loopback port."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            create_app(settings), log_level="warning", lifespan="on", timeout_graceful_shutdown=5
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True
-        )
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-        self.sock.close()
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +74,7 @@ class Checker:
         self.owner = owner or replica_id()
         self._inflight: dict[str, asyncio.Task[CheckReport]] = {}
         self._listeners: list[Listener] = []
+        self._start_listeners: list[Callable[[str], None]] = []
         self.write_slots = asyncio.Semaphore(
             SQLITE_WRITE_SLOTS if db.dialect == "sqlite" else WRITE_SLOTS
         )
@@ -81,6 +83,10 @@ class Checker:
     def add_listener(self, listener: Listener) -> None:
         """Called after every recorded check (notifier wake-up, live events)."""
         self._listeners.append(listener)
+
+    def add_start_listener(self, listener: Callable[[str], None]) -> None:
+        """Called with the provider id when a check starts (live ``testing`` events)."""
+        self._start_listeners.append(listener)
 
     @property
     def in_flight(self) -> list[str]:
@@ -128,6 +134,7 @@ class Checker:
                     now=now,
                     lease_until=rules.lease_expiry(now, check_timeout=timeout),
                 )
+        self._tell(self._start_listeners, provider_id)
         result = await provider.health_check(timeout)
         async with self.write_slots, self.db.session() as session:
             done = self.clock.now()
@@ -147,12 +154,16 @@ class Checker:
             provider_id=provider_id, result=result, timestamp=done, trigger=trigger, applied=applied
         )
         _log(report)
-        for listener in self._listeners:
-            try:
-                listener(report)
-            except Exception:
-                logger.exception("check listener failed provider=%s", provider_id)
+        self._tell(self._listeners, report)
         return report
+
+    @staticmethod
+    def _tell(listeners: Sequence[Callable[[Any], None]], value: object) -> None:
+        for listener in listeners:
+            try:
+                listener(value)
+            except Exception:
+                logger.exception("check listener failed")
 
     async def _shortest_user_interval(self, session: AsyncSession, now: datetime) -> int | None:
         cached = self._user_interval

@@ -23,6 +23,7 @@ from kurobara.db.engine import Database
 from kurobara.monitoring import claims, history, rules, service
 from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import Clock, SystemClock
+from kurobara.monitoring.events import StatusEvents
 from kurobara.monitoring.notifications import Notifier
 from kurobara.providers.errors import ProviderError
 from kurobara.providers.registry import ProviderRegistry
@@ -207,15 +208,21 @@ def early_check_hook(state: Any) -> Callable[[str, ProviderError], Awaitable[Non
 
 
 async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
-    """Wire monitoring into the app's lifespan: sync provider rows with the registry, a checker
-    for manual tests (every replica), and the monitor itself when enabled."""
+    """Wire monitoring into the app's lifespan: sync provider rows with the registry, live
+    events, a checker for manual tests (every replica), and the monitor itself when enabled."""
     state = app.state
     settings: Settings = state.settings
     clock: Clock = getattr(state, "clock", None) or SystemClock()
     state.clock = clock
     async with state.db.session() as session:
         await service.sync_registry(db_session=session, registry=state.registry, settings=settings)
+    events = StatusEvents(getattr(state, "redis", None))
+    await events.start()
+    stack.push_async_callback(events.aclose)
+    state.events = events
     checker = Checker(db=state.db, registry=state.registry, settings=settings, clock=clock)
+    checker.add_start_listener(events.on_start)
+    checker.add_listener(events.on_report)
     state.checker = checker
     stack.push_async_callback(checker.aclose)
     state.monitor = None

@@ -7,10 +7,11 @@ import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from kurobara.config import Settings
 from kurobara.db.deps import SessionDep
-from kurobara.monitoring import metrics, service
+from kurobara.monitoring import events, metrics, service
 from kurobara.monitoring.checker import Checker
 from kurobara.monitoring.clock import Clock
 from kurobara.monitoring.schemas import (
@@ -123,6 +124,26 @@ async def set_check_interval(
     )
     checker.forget_user_interval()
     return CheckIntervalRead(interval=body.interval, effective_check_interval=effective)
+
+
+@providers_router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def provider_events(
+    request: Request, user: CurrentUser, db_session: SessionDep
+) -> StreamingResponse:
+    """Server-sent events: ``testing`` when a check starts and ``check`` (status, counters,
+    transition) when it is recorded, from every replica when Redis is configured. The stream
+    ends after about a minute; EventSource reconnects by itself."""
+    await db_session.close()  # the stream holds no database connection
+    stream = events.sse_stream(request.app.state.events, is_disconnected=request.is_disconnected)
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @providers_router.get("/{provider_id}", response_model=ProviderRead)

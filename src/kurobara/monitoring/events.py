@@ -1,0 +1,142 @@
+"""Live status events for browsers (``GET /api/v1/providers/events``, server-sent events).
+
+A check emits ``testing`` when it starts and ``check`` when it is recorded. With Redis
+configured, every replica publishes to one channel and relays the channel to its own
+subscribers, so a browser connected to any replica sees checks run by any other; without Redis
+the fan-out stays in the process (one process is the whole instance then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from kurobara.monitoring.checker import CheckReport
+
+logger = logging.getLogger("kurobara.monitoring.events")
+
+CHANNEL = "kurobara:provider-events"
+# A browser that stops reading loses events rather than growing the server's memory.
+SUBSCRIBER_BUFFER = 256
+_OUTBOX_BUFFER = 10_000
+
+
+def check_event(report: CheckReport) -> dict[str, Any]:
+    result = report.result
+    state = report.applied.state if report.applied else None
+    transition = report.applied.transition if report.applied else None
+    return {
+        "type": "check",
+        "provider_id": report.provider_id,
+        "status": report.status,
+        "is_success": result.ok,
+        "response_time": result.response_ms,
+        "error_kind": result.error_kind,
+        "error_message": result.error,
+        "consecutive_failures": state.consecutive_failures if state else None,
+        "uptime_percentage": state.uptime_percentage if state else None,
+        "transition": list(transition) if transition else None,
+        "timestamp": report.timestamp.isoformat(),
+    }
+
+
+class StatusEvents:
+    def __init__(self, redis: Any = None) -> None:
+        self.redis = redis
+        self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_OUTBOX_BUFFER)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._publish(), name="events-publish"))
+        if self.redis is not None:
+            self._tasks.append(asyncio.create_task(self._relay(), name="events-relay"))
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """Hand an event over without waiting (called from the check path)."""
+        try:
+            self._outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            logger.warning("event outbox full; dropped %s", event.get("type"))
+
+    def on_report(self, report: CheckReport) -> None:
+        self.emit(check_event(report))
+
+    def on_start(self, provider_id: str) -> None:
+        self.emit({"type": "testing", "provider_id": provider_id, "status": "testing"})
+
+    async def _publish(self) -> None:
+        while True:
+            event = await self._outbox.get()
+            if self.redis is None:
+                self._deliver(event)
+                continue
+            try:
+                await self.redis.publish(CHANNEL, json.dumps(event))
+            except Exception:
+                logger.exception("publishing a status event to Redis failed")
+                self._deliver(event)  # this replica's browsers still hear it
+
+    async def _relay(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(CHANNEL)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    self._deliver(json.loads(message["data"]))
+        finally:
+            await pubsub.aclose()
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any] | None]]:
+        """A queue of events for one listener; ``None`` in it means the server is stopping."""
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(SUBSCRIBER_BUFFER)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+    async def aclose(self) -> None:
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+
+# A stream ends after this long and the browser's EventSource reconnects (after RETRY_MS):
+# a server shutting down never waits long on open streams, and proxies' idle limits are moot.
+STREAM_SECONDS = 55.0
+HEARTBEAT_SECONDS = 15.0
+RETRY_MS = 2000
+
+
+async def sse_stream(events: StatusEvents, *, is_disconnected: Any) -> AsyncIterator[str]:
+    """Server-sent events: ``event: <type>`` and a JSON ``data:`` line per event, a comment as
+    heartbeat, until the client leaves, the server stops or the stream's lifetime ends."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STREAM_SECONDS
+    yield f"retry: {RETRY_MS}\n\n"
+    async with events.subscribe() as queue:
+        while loop.time() < deadline and not await is_disconnected():
+            try:
+                async with asyncio.timeout(min(HEARTBEAT_SECONDS, deadline - loop.time())):
+                    event = await queue.get()
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if event is None:
+                return
+            yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"

@@ -1,0 +1,104 @@
+"""Live status events (server-sent events): a check's ``testing`` and ``check`` events reach a
+subscribed browser, from another replica too when Redis is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from kurobara.config import Settings
+from tests.conftest import REDIS_URL, require_service
+from tests.monitoring.helpers import ServedApp, register
+
+
+def serve(settings: Settings) -> ServedApp:
+    app = ServedApp(settings)
+    app.start()
+    for _ in range(200):
+        try:
+            if httpx.get(f"{app.url}/healthz", timeout=1).status_code == 200:
+                return app
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("server did not start")
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[ServedApp]:
+    app = serve(settings)
+    yield app
+    app.stop()
+
+
+async def events_until_check(
+    listen_url: str, headers: dict[str, str], trigger: Any
+) -> list[tuple[str, dict[str, Any]]]:
+    """Subscribe, run ``trigger``, and collect events until the first ``check``."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+    async with (
+        httpx.AsyncClient(base_url=listen_url, timeout=10) as client,
+        client.stream("GET", "/api/v1/providers/events", headers=headers) as stream,
+    ):
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith("retry:")
+        fired = asyncio.create_task(trigger())
+        kind = ""
+        async for line in lines:
+            if line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                seen.append((kind, json.loads(line.removeprefix("data: "))))
+                if kind == "check":
+                    break
+        await fired
+    return seen
+
+
+async def test_a_manual_check_streams_testing_then_its_result(served: ServedApp) -> None:
+    headers = await asyncio.to_thread(register, served.url, "bob")
+
+    async def trigger() -> None:
+        async with httpx.AsyncClient(base_url=served.url, timeout=10) as client:
+            await client.post("/api/v1/providers/site0/test", headers=headers)
+
+    seen = await events_until_check(served.url, headers, trigger)
+    assert [kind for kind, _ in seen] == ["testing", "check"]
+    check = seen[-1][1]
+    assert check["provider_id"] == "site0"
+    assert check["status"] == "active"
+    assert check["transition"] == ["unknown", "active"]
+
+
+async def test_events_need_a_token(served: ServedApp) -> None:
+    async with httpx.AsyncClient(base_url=served.url) as client:
+        assert (await client.get("/api/v1/providers/events")).status_code == 401
+
+
+async def test_events_reach_browsers_of_another_replica_through_redis(
+    settings: Settings,
+) -> None:
+    require_service("Redis", bool(REDIS_URL), "set KUROBARA_TEST_REDIS_URL")
+    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    first = await asyncio.to_thread(serve, shared)
+    second = await asyncio.to_thread(serve, shared)
+    try:
+        headers = await asyncio.to_thread(register, first.url, "bob")
+
+        async def trigger_on_second() -> None:
+            async with httpx.AsyncClient(base_url=second.url, timeout=10) as client:
+                await client.post("/api/v1/providers/site1/test", headers=headers)
+
+        seen = await events_until_check(first.url, headers, trigger_on_second)
+        assert seen[-1][1]["provider_id"] == "site1"
+    finally:
+        await asyncio.to_thread(first.stop)
+        await asyncio.to_thread(second.stop)
