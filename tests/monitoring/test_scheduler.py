@@ -58,6 +58,35 @@ class TestReplicas:
         counts = await checks_by_provider(monitor.db)
         assert counts == Counter({f"p{i:02d}": 1 for i in range(12)})
 
+    async def test_three_replicas_lose_and_duplicate_nothing_when_one_dies(
+        self, app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str,
+        sites: list[PingSite],
+    ) -> None:  # fmt: skip
+        for site in sites:
+            site.slow_seconds = 0.3
+            site.set_fault("slow")
+        engines = [Database(db_url), Database(db_url)]
+        second, doomed = (second_monitor(app, clock, engine) for engine in engines)
+        try:
+            dying = asyncio.create_task(doomed.step())
+
+            async def doomed_in_flight() -> bool:
+                return len(doomed.checker.in_flight) == 4
+
+            await eventually(doomed_in_flight)
+            await doomed.checker.cancel_all()  # killed mid-check: no results, leases left behind
+            await asyncio.gather(dying, return_exceptions=True)
+            survivors = await asyncio.gather(monitor.step(), second.step())
+            assert sum(len(reports) for reports in survivors) == 8
+            clock.advance(seconds=32)  # the dead replica's leases expire
+            taken_over = await asyncio.gather(monitor.step(), second.step())
+            assert sum(len(reports) for reports in taken_over) == 4
+        finally:
+            for engine in engines:
+                await engine.dispose()
+        counts = await checks_by_provider(monitor.db)
+        assert counts == Counter({f"p{i:02d}": 1 for i in range(12)})
+
     async def test_a_dead_replicas_lease_expires_and_another_takes_over(
         self, app: FastAPI, monitor: Monitor, clock: ManualClock
     ) -> None:
