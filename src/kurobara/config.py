@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     check_timeout: float = Field(default=30.0, gt=0, le=600)
     check_concurrency: int = Field(default=5, ge=1, le=1000)
     retry_interval_seconds: int = Field(default=60, ge=1)
+    # A down provider is skipped by search, so no search error brings its check forward: recheck
+    # it at least this often (minutes) to notice a recovery soon.
+    down_check_interval: int = Field(default=5, ge=1, le=MAX_CHECK_INTERVAL)
     check_jitter_seconds: int = Field(default=30, ge=0)
     history_retention_days: int = Field(default=7, ge=1)
     rollup_retention_days: int = Field(default=90, ge=1)

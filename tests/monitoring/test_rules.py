@@ -106,16 +106,26 @@ def test_effective_interval(override: int | None, users: list[int], expected: in
         (StatusState(status=ACTIVE), 17, timedelta(minutes=60, seconds=17)),
         (StatusState(status=ACTIVE, consecutive_failures=1), 17, timedelta(seconds=90)),
         (StatusState(status=UNKNOWN, consecutive_failures=2), 0, timedelta(seconds=90)),
-        (StatusState(status=DOWN, consecutive_failures=3), 0, timedelta(minutes=60)),
+        (StatusState(status=DOWN, consecutive_failures=3), 0, timedelta(minutes=5)),
+        (StatusState(status=DOWN, consecutive_failures=9), 7, timedelta(minutes=5, seconds=7)),
     ],
 )
-def test_next_check_at_uses_the_retry_interval_only_below_the_threshold(
+def test_next_check_at_retries_below_the_threshold_and_caps_the_interval_while_down(
     state: StatusState, jitter: float, delay: timedelta
 ) -> None:
     due = rules.next_check_at(
-        state, last_check=NOW, interval_minutes=60, retry_seconds=90, jitter_seconds=jitter
-    )
+        state, last_check=NOW, interval_minutes=60, retry_seconds=90, down_minutes=5,
+        jitter_seconds=jitter,
+    )  # fmt: skip
     assert due == NOW + delay
+
+
+def test_down_provider_with_a_short_interval_keeps_it() -> None:
+    state = StatusState(status=DOWN, consecutive_failures=3)
+    due = rules.next_check_at(
+        state, last_check=NOW, interval_minutes=2, retry_seconds=90, down_minutes=5
+    )
+    assert due == NOW + timedelta(minutes=2)
 
 
 @pytest.mark.parametrize(

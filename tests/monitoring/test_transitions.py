@@ -101,7 +101,7 @@ async def test_failing_provider_is_retried_after_the_retry_interval(
     assert report.result.error_kind == "rate_limited"
 
 
-async def test_down_provider_waits_for_its_interval(
+async def test_down_provider_is_rechecked_every_down_check_interval(
     monitor: Monitor, clock: ManualClock, site: PingSite
 ) -> None:
     site.set_fault("error")
@@ -109,9 +109,12 @@ async def test_down_provider_waits_for_its_interval(
         await monitor.step()
         clock.advance(seconds=60)
     assert (await row(monitor.db, "site0")).status == "down"
+    clock.advance(minutes=3, seconds=59)  # down since 09:32, due at 09:37
     assert await monitor.step() == []
-    clock.advance(minutes=60)
-    assert len(await monitor.step()) == 1
+    clock.advance(seconds=1)
+    site.set_fault("ok")
+    [report] = await monitor.step()
+    assert report.status == "active"
 
 
 async def test_healthy_provider_is_due_after_its_interval(

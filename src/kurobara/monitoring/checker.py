@@ -147,6 +147,7 @@ class Checker:
                 trigger=trigger,
                 default_interval=self.settings.default_check_interval,
                 retry_seconds=self.settings.retry_interval_seconds,
+                down_minutes=self.settings.down_check_interval,
                 jitter_seconds=random.uniform(0, self.settings.check_jitter_seconds),
                 user_interval=await self._shortest_user_interval(session, done),
             )

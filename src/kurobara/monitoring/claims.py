@@ -131,6 +131,7 @@ async def record_result(
     trigger: str,
     default_interval: int,
     retry_seconds: int,
+    down_minutes: int | None = None,
     jitter_seconds: float = 0.0,
     user_interval: int | Unset | None = UNSET,
 ) -> rules.Applied | None:
@@ -166,6 +167,7 @@ async def record_result(
         last_check=now,
         interval_minutes=interval,
         retry_seconds=retry_seconds,
+        down_minutes=down_minutes,
         jitter_seconds=jitter_seconds,
     )
     if row.lease_owner == owner:

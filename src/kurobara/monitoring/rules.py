@@ -120,12 +120,18 @@ def next_check_at(
     last_check: datetime,
     interval_minutes: int,
     retry_seconds: int,
+    down_minutes: int | None = None,
     jitter_seconds: float = 0.0,
 ) -> datetime:
-    """When the provider is due again. ``jitter_seconds`` is chosen by the caller (random in
-    ``0..check_jitter_seconds``) so that a thousand providers do not fire in the same second."""
+    """When the provider is due again: the retry interval while failing below the threshold;
+    while ``down``, the interval capped at ``down_minutes`` (search skips a down provider, so
+    only its checks can notice a recovery); else the interval. ``jitter_seconds`` is chosen by
+    the caller (random in ``0..check_jitter_seconds``) so that a thousand providers do not fire
+    in the same second."""
     if is_retrying(state):
         return last_check + timedelta(seconds=retry_seconds)
+    if state.status == DOWN and down_minutes is not None:
+        interval_minutes = min(interval_minutes, down_minutes)
     return last_check + timedelta(minutes=interval_minutes, seconds=jitter_seconds)
 
 

@@ -256,6 +256,7 @@ async def _reschedule_rows(
                 default=settings.default_check_interval,
             ),
             retry_seconds=settings.retry_interval_seconds,
+            down_minutes=settings.down_check_interval,
         )
         if not only_earlier or row.next_check_at is None or due < row.next_check_at:
             row.next_check_at = due
