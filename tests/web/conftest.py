@@ -226,3 +226,34 @@ async def page(
 def shots(page: Any) -> Screenshots:
     screens: Screenshots = page.shots
     return screens
+
+
+@dataclass
+class FakeSites:
+    """The demo's fake sites (one per provider kind) and the providers file that points at them."""
+
+    hub: Any
+    providers_file: Path
+
+    def site(self, kind: str) -> Any:
+        return next(site for site in self.hub.sites.values() if site.kind == kind)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """``server_env`` for an instance that uses these sites."""
+        return {"KUROBARA_PROVIDERS_FILE": str(self.providers_file), **extra}
+
+
+@pytest.fixture
+def fake_sites(tmp_path: Path) -> Iterator[FakeSites]:
+    """Local fake provider sites, as ``kurobara demo`` runs them. A test module uses them with
+    ``def server_env(fake_sites): return fake_sites.env()``."""
+    from kurobara.providers.fakes.demo import start_hub, write_providers_file
+
+    hub = start_hub()
+    try:
+        for site in hub.sites.values():
+            site.slow_seconds = 5
+        path = write_providers_file(tmp_path / "providers", hub.sites.values())
+        yield FakeSites(hub=hub, providers_file=path)
+    finally:
+        hub.stop()
