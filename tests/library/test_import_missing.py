@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kurobara.providers.fakes.madara import FakeMadaraSite
-from tests.factories import UserFactory
+from tests.factories import MangaFactory, UserFactory
 
 IMPORT = "/api/v1/favorites/import"
 
@@ -82,3 +82,17 @@ async def test_it_reports_each_failure_and_imports_the_rest(
     report = (await client.post(IMPORT, json=again, headers=bob.headers)).json()
     assert report["failed"] == 1
     assert report["items"][0]["error"].startswith("fakemadara: ")
+
+
+async def test_a_source_written_differently_still_finds_an_existing_favorite(
+    client: httpx.AsyncClient, users: UserFactory, site: FakeMadaraSite, manga: MangaFactory
+) -> None:
+    bob = await users.bob()
+    series = site.catalog.series[4]
+    existing = await manga.create(series.title, sources=[("fakemadara", series.slug)])
+    await client.post(f"/api/v1/favorites/{existing.id}", headers=bob.headers)
+    # Not matched as written; the provider's import resolves it to the manga already there.
+    body = {"items": [_item(("fakemadara", f"{series.slug}/"))]}
+    report = (await client.post(IMPORT, json=body, headers=bob.headers)).json()
+    assert report["items"][0]["status"] == "already_present", report
+    assert report["items"][0]["manga_id"] == str(existing.id)

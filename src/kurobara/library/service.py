@@ -9,6 +9,7 @@ Errors (routes map them to HTTP):
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from kurobara.library.models import LibraryEntry
 from kurobara.library.rules import LIKE_ESCAPE, like_pattern, unique_ids
 from kurobara.library.schemas import SortBy, SortOrder
 from kurobara.manga.models import Manga
+
+logger = logging.getLogger(__name__)
 
 ENTRY_FIELDS = frozenset({"is_favorite", "custom_title", "rating", "notes"})
 SORT_COLUMNS: dict[str, Any] = {
@@ -203,9 +206,11 @@ async def remove_entry(
 async def favorite(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID
 ) -> LibraryEntry:
-    return await add_entry(
+    entry = await add_entry(
         db_session=db_session, user_id=user_id, manga_id=manga_id, changes={"is_favorite": True}
     )
+    logger.info("favorites user=%s is_favorite=True manga=%s", user_id, manga_id)
+    return entry
 
 
 async def unfavorite(*, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID) -> None:
@@ -268,6 +273,13 @@ async def bulk_set_favorite(
         )
         written = result.rowcount  # type: ignore[attr-defined]
     await db_session.commit()
+    logger.info(
+        "favorites user=%s is_favorite=%s manga=%d written=%d",
+        user_id,
+        is_favorite,
+        len(ids),
+        written,
+    )
     return written
 
 

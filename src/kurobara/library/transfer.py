@@ -225,13 +225,17 @@ async def import_favorites(
     # End the read transaction: importing from a provider is network I/O (DESIGN §2).
     await db_session.commit()
     errors: dict[int, str] = {}
+    fetched: list[uuid.UUID] = []
     for index, item in enumerate(items):
         if index not in matched:
             manga_id, error = await _import_from_providers(db_session, registry, item)
             if manga_id is None:
                 errors[index] = error or "import failed"
             else:
-                matched[index] = manga_id
+                matched[index] = fetched_id = manga_id
+                fetched.append(fetched_id)
+    # A provider may name an existing manga by another form of its id, one already favorited.
+    already |= await _favorited(db_session, user_id, fetched)
     results: list[ImportItemResult] = []
     to_write: dict[uuid.UUID, ImportItem] = {}
     for index, item in enumerate(items):
@@ -251,6 +255,13 @@ async def import_favorites(
     if to_write:
         await _write_favorites(db_session, user_id, to_write)
     counts = {s: sum(r.status == s for r in results) for s in ("imported", "already_present")}
+    logger.info(
+        "favorites import user=%s items=%d imported=%d already_present=%d",
+        user_id,
+        len(items),
+        counts["imported"],
+        counts["already_present"],
+    )
     return ImportReport(
         imported=counts["imported"],
         already_present=counts["already_present"],
