@@ -369,6 +369,30 @@ async def provider_history(
     )
 
 
+async def recent_checks(*, db_session: AsyncSession, limit: int) -> dict[str, list[ProviderCheck]]:
+    """The last ``limit`` checks of every provider, oldest first: the dashboard's heartbeat bars
+    and sparklines. One windowed query rather than one per provider."""
+    ranked = select(
+        ProviderCheck.id,
+        func.row_number()
+        .over(
+            partition_by=ProviderCheck.provider_id,
+            order_by=(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    rows = await db_session.scalars(
+        select(ProviderCheck)
+        .join(ranked, ranked.c.id == ProviderCheck.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(ProviderCheck.provider_id, ProviderCheck.checked_at, ProviderCheck.id)
+    )
+    found: dict[str, list[ProviderCheck]] = {}
+    for check in rows.all():
+        found.setdefault(check.provider_id, []).append(check)
+    return found
+
+
 async def search_skips(*, db_session: AsyncSession, include_down: bool = False) -> dict[str, str]:
     """Providers a search leaves out, ``{provider_id: reason}``: disabled ones always, ``down``
     ones unless the user asks to include them."""

@@ -36,7 +36,13 @@ class NavItem:
 
 # Order is the order in the header. Search, Library, Favorites and Providers join here when
 # their APIs land.
-NAV: tuple[NavItem, ...] = (NavItem("Settings", "web:settings", "gear"),)
+NAV: tuple[NavItem, ...] = (
+    NavItem("Search", "web:search", "search"),
+    NavItem("Library", "web:library", "library"),
+    NavItem("Favorites", "web:favorites", "star"),
+    NavItem("Providers", "web:providers", "server"),
+    NavItem("Settings", "web:settings", "gear"),
+)
 
 # Flash messages travel as codes (see session.set_flash); (kind, text).
 FLASH_MESSAGES: dict[str, tuple[str, str]] = {

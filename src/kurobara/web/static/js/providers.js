@@ -1,0 +1,391 @@
+// The Providers dashboard: live statuses from the server-sent event stream, "Test now", the
+// user's check interval and (for admins) per-provider check settings. The server renders the
+// first view (web/dashboard.py); this module only keeps it current.
+import { api, apiUrl, ApiError } from "./api.js";
+
+const LABELS = { active: "Up", down: "Down", unknown: "Unknown", testing: "Testing", disabled: "Disabled" };
+const INTERVALS = { 30: "30 minutes", 60: "1 hour", 120: "2 hours", 1440: "1 day", 10080: "1 week", 43200: "30 days" };
+const RECONNECT_MAX_MS = 30_000;
+
+const rows = () => document.querySelectorAll("tr.provider-row");
+const rowOf = (id) => document.querySelector(`tr.provider-row[data-provider-id="${CSS.escape(id)}"]`);
+const field = (row, name) => row.querySelector(`[data-field="${name}"]`);
+
+// -- formatting (the same steps as web/dashboard.py) ------------------------------------------
+
+export function formatMs(ms) {
+  if (ms === null || ms === undefined) return "—";
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function relativeTime(date, now = new Date()) {
+  const seconds = Math.max(0, Math.floor((now - date) / 1000));
+  if (seconds < 10) return "just now";
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  const days = Math.floor(seconds / 86400);
+  return `${days} day${days === 1 ? "" : "s"} ago`;
+}
+
+function absoluteTime(date) {
+  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+function formatInterval(minutes) {
+  if (INTERVALS[minutes]) return INTERVALS[minutes];
+  if (minutes % 1440 === 0) return `${minutes / 1440} day${minutes === 1440 ? "" : "s"}`;
+  if (minutes % 60 === 0) return `${minutes / 60} hours`;
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
+
+// -- row updates ------------------------------------------------------------------------------
+
+function setStatus(row, status) {
+  const shown = row.dataset.enabled === "false" ? "disabled" : status;
+  row.dataset.status = shown;
+  for (const cls of [...row.classList]) if (cls.startsWith("row-")) row.classList.remove(cls);
+  row.classList.add(`row-${shown}`);
+  const badge = field(row, "badge");
+  badge.className = `badge status status-${shown}`;
+  badge.dataset.status = shown;
+  badge.textContent = LABELS[shown] ?? shown;
+  updateSummary();
+}
+
+function setLastCheck(row, iso) {
+  const time = field(row, "last-check");
+  const date = new Date(iso);
+  row.dataset.lastCheck = iso;
+  time.dateTime = iso;
+  time.title = absoluteTime(date);
+  time.classList.remove("muted");
+  time.textContent = relativeTime(date);
+}
+
+function setError(row, kind, message, httpStatus) {
+  const cell = field(row, "error");
+  cell.replaceChildren();
+  if (!kind && !message) {
+    const none = document.createElement("span");
+    none.className = "muted";
+    none.textContent = "—";
+    cell.append(none);
+    return;
+  }
+  const kindEl = document.createElement("span");
+  kindEl.className = "error-kind";
+  kindEl.textContent = (kind || "error") + (httpStatus ? ` ${httpStatus}` : "");
+  const messageEl = document.createElement("span");
+  messageEl.className = "error-message";
+  messageEl.textContent = message ?? "";
+  messageEl.title = message ?? "";
+  cell.append(kindEl, " ", messageEl);
+}
+
+function addBeat(row, { ok, timestamp, responseTime, errorKind, errorMessage }) {
+  const bar = field(row, "heartbeat");
+  const when = absoluteTime(new Date(timestamp));
+  const tick = document.createElement("span");
+  tick.className = ok ? "ok" : "fail";
+  tick.title = ok
+    ? `${when} · up · ${formatMs(responseTime)}`
+    : `${when} · down · ${errorKind || "error"}${errorMessage ? `: ${errorMessage.slice(0, 140)}` : ""}`;
+  tick.classList.add("is-new");
+  bar.append(tick);
+  const size = Number(bar.dataset.size) || 40;
+  while (bar.children.length > size) bar.firstElementChild.remove();
+  const ticks = [...bar.children].filter((el) => !el.classList.contains("none"));
+  const good = ticks.filter((el) => el.classList.contains("ok")).length;
+  bar.setAttribute("aria-label", `${good} of ${ticks.length} recent checks succeeded`);
+}
+
+/** Apply a completed check (from the event stream or a "Test now" answer), once. */
+function applyCheck(row, check) {
+  const at = Date.parse(check.timestamp);
+  const seen = Number(row.dataset.appliedAt || 0);
+  if (at && at <= seen) {
+    // Already shown (the stream and the POST answer report the same check); still settle the
+    // status, which a "testing" event may have changed in between.
+    if (check.status) setStatus(row, check.status);
+    return;
+  }
+  row.dataset.appliedAt = String(at);
+  if (check.status) setStatus(row, check.status);
+  if (check.is_success) field(row, "response").textContent = formatMs(check.response_time);
+  setLastCheck(row, check.timestamp);
+  if (check.is_success) setError(row, null, null);
+  else setError(row, check.error_kind, check.error_message, check.http_status);
+  addBeat(row, {
+    ok: check.is_success,
+    timestamp: check.timestamp,
+    responseTime: check.response_time,
+    errorKind: check.error_kind,
+    errorMessage: check.error_message,
+  });
+}
+
+/** Apply a provider as GET /providers/ or PATCH .../status return it. */
+function applyProvider(row, provider) {
+  row.dataset.enabled = provider.is_enabled ? "true" : "false";
+  row.classList.toggle("is-disabled", !provider.is_enabled);
+  row.dataset.override = provider.check_interval_override ?? "";
+  setStatus(row, provider.status);
+  field(row, "response").textContent = formatMs(provider.response_time);
+  if (provider.last_check && provider.last_check !== row.dataset.lastCheck) setLastCheck(row, provider.last_check);
+  if (provider.status !== "testing") setError(row, provider.error_kind, provider.error_message, provider.http_status);
+  const test = row.querySelector('[data-action="test"]');
+  test.disabled = !provider.is_enabled;
+  const toggle = row.querySelector('[data-action="toggle"]');
+  if (toggle) toggle.setAttribute("aria-checked", provider.is_enabled ? "true" : "false");
+  setIntervalText(row, provider.effective_check_interval, provider.check_interval_override);
+}
+
+function setIntervalText(row, minutes, override) {
+  const holder = field(row, "interval");
+  field(row, "interval-text").textContent = formatInterval(minutes);
+  holder.querySelector(".override-mark")?.remove();
+  holder.title = `Checked every ${formatInterval(minutes)}${override !== null && override !== undefined ? " (set by an admin)" : ""}`;
+  if (override !== null && override !== undefined) {
+    const mark = document.createElement("span");
+    mark.className = "override-mark";
+    mark.title = "Set by an admin";
+    mark.textContent = "*";
+    holder.append(mark);
+  }
+}
+
+function updateSummary() {
+  const counts = { active: 0, down: 0, testing: 0, unknown: 0, disabled: 0 };
+  for (const row of rows()) counts[row.dataset.status] = (counts[row.dataset.status] ?? 0) + 1;
+  for (const [key, value] of Object.entries(counts)) {
+    const el = document.querySelector(`[data-count="${key}"]`);
+    if (el) el.textContent = String(value);
+  }
+  const overall = document.querySelector("[data-overall]");
+  if (!overall) return;
+  const enabled = [...rows()].length - counts.disabled;
+  let state = "unknown";
+  let text = "Waiting for checks";
+  if (counts.down) {
+    state = "down";
+    text = `${counts.down} of ${enabled} providers down`;
+  } else if (enabled && counts.active === enabled) {
+    state = "active";
+    text = "All providers operational";
+  } else if (counts.testing) {
+    state = "testing";
+    text = "Checking providers…";
+  } else if (!enabled && [...rows()].length) {
+    text = "Every provider is disabled";
+  }
+  overall.className = `overall overall-${state}`;
+  overall.dataset.status = state;
+  overall.querySelector("[data-overall-text]").textContent = text;
+}
+
+function refreshTimes() {
+  for (const time of document.querySelectorAll('time[data-field="last-check"][datetime]')) {
+    time.textContent = relativeTime(new Date(time.dateTime));
+  }
+}
+
+// -- live events ------------------------------------------------------------------------------
+
+function setLive(state, text) {
+  const indicator = document.querySelector("[data-live-indicator]");
+  if (!indicator) return;
+  indicator.dataset.state = state;
+  indicator.querySelector("[data-live-text]").textContent = text;
+}
+
+async function catchUp() {
+  // Events sent while the stream was down are lost; the list says where things stand now.
+  try {
+    const providers = await api.get("/providers/");
+    for (const provider of providers) {
+      const row = rowOf(provider.provider_id);
+      if (row) applyProvider(row, provider);
+    }
+  } catch {
+    // The next reconnect tries again.
+  }
+}
+
+function connect() {
+  let source = null;
+  let delay = 1000;
+  let opened = false;
+  let timer = null;
+
+  const open = () => {
+    timer = null;
+    source = new EventSource(apiUrl("/providers/events"));
+    source.addEventListener("open", () => {
+      delay = 1000;
+      setLive("live", "Live");
+      if (opened) catchUp();
+      opened = true;
+    });
+    source.addEventListener("testing", (event) => {
+      const data = JSON.parse(event.data);
+      const row = rowOf(data.provider_id);
+      if (row && row.dataset.enabled !== "false") setStatus(row, "testing");
+    });
+    source.addEventListener("check", (event) => {
+      const data = JSON.parse(event.data);
+      const row = rowOf(data.provider_id);
+      if (row) applyCheck(row, data);
+    });
+    source.addEventListener("error", () => {
+      setLive("reconnecting", "Reconnecting…");
+      // EventSource retries a stream that ended by itself; one it gave up on (an error
+      // answer, a server restart) is reopened here, backing off.
+      if (source.readyState === EventSource.CLOSED && timer === null) {
+        source.close();
+        timer = setTimeout(open, delay);
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+      }
+    });
+  };
+  open();
+  window.addEventListener("pagehide", () => source?.close());
+}
+
+// -- actions ----------------------------------------------------------------------------------
+
+async function testNow(row, button) {
+  const id = row.dataset.providerId;
+  const result = field(row, "result");
+  button.setAttribute("aria-busy", "true");
+  button.disabled = true;
+  result.className = "test-result is-running";
+  result.textContent = "Checking…";
+  setStatus(row, "testing");
+  try {
+    const check = await api.post(`/providers/${encodeURIComponent(id)}/test`, undefined, { timeout: 120_000 });
+    applyCheck(row, check);
+    result.className = `test-result ${check.is_success ? "is-ok" : "is-fail"}`;
+    result.textContent = check.is_success
+      ? `✓ Up · ${formatMs(check.response_time)}`
+      : `✗ ${check.error_kind || "failed"}${check.error_message ? `: ${check.error_message}` : ""}`;
+  } catch (err) {
+    result.className = "test-result is-fail";
+    result.textContent = err instanceof ApiError ? err.message : "The check could not be started";
+    catchUp();
+  } finally {
+    button.removeAttribute("aria-busy");
+    button.disabled = row.dataset.enabled === "false";
+  }
+}
+
+async function toggleEnabled(row, button) {
+  const enable = button.getAttribute("aria-checked") !== "true";
+  button.setAttribute("aria-busy", "true");
+  try {
+    const provider = await api.patch(`/providers/${encodeURIComponent(row.dataset.providerId)}/status`, {
+      is_enabled: enable,
+    });
+    applyProvider(row, provider);
+    field(row, "result").textContent = enable ? "Enabled" : "Disabled";
+    field(row, "result").className = "test-result";
+  } catch (err) {
+    field(row, "result").className = "test-result is-fail";
+    field(row, "result").textContent = err.message;
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+function toggleManage(row, button) {
+  const panel = document.getElementById(button.getAttribute("aria-controls"));
+  const open = button.getAttribute("aria-expanded") !== "true";
+  button.setAttribute("aria-expanded", String(open));
+  panel.hidden = !open;
+  if (open) panel.querySelector("input:not([disabled])")?.focus();
+}
+
+async function saveManage(form) {
+  const row = rowOf(form.dataset.providerId);
+  const message = form.querySelector('[data-field="manage-message"]');
+  const follow = form.elements.follow.checked;
+  const interval = Number(form.elements.check_interval.value);
+  const threshold = Number(form.elements.max_consecutive_failures.value);
+  const problems = [];
+  if (!follow && !(Number.isInteger(interval) && interval >= 1 && interval <= 43200)) {
+    problems.push("The interval must be a whole number of minutes from 1 to 43200.");
+  }
+  if (!(Number.isInteger(threshold) && threshold >= 1 && threshold <= 100)) {
+    problems.push("The failure threshold must be a whole number from 1 to 100.");
+  }
+  message.className = "manage-message";
+  if (problems.length) {
+    message.classList.add("is-fail");
+    message.textContent = problems.join(" ");
+    return;
+  }
+  const button = form.querySelector('button[type="submit"]');
+  button.setAttribute("aria-busy", "true");
+  try {
+    const provider = await api.patch(`/providers/${encodeURIComponent(form.dataset.providerId)}/status`, {
+      check_interval: follow ? null : interval,
+      max_consecutive_failures: threshold,
+    });
+    applyProvider(row, provider);
+    message.classList.add("is-ok");
+    message.textContent = `Saved · checked every ${formatInterval(provider.effective_check_interval)}`;
+  } catch (err) {
+    message.classList.add("is-fail");
+    message.textContent = err.message;
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+async function saveUserInterval(select) {
+  const message = document.querySelector("[data-interval-message]");
+  message.className = "interval-message";
+  message.textContent = "Saving…";
+  try {
+    const answer = await api.patch("/providers/check-interval", { interval: Number(select.value) });
+    for (const row of rows()) {
+      if (row.dataset.override === "") setIntervalText(row, answer.effective_check_interval, null);
+    }
+    message.classList.add("is-ok");
+    message.textContent = `Saved · providers are checked every ${formatInterval(answer.effective_check_interval)}`;
+  } catch (err) {
+    message.classList.add("is-fail");
+    message.textContent = err.message;
+  }
+}
+
+function init() {
+  const table = document.querySelector(".providers-table");
+  table?.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const row = button.closest("tr.provider-row");
+    if (button.dataset.action === "test") testNow(row, button);
+    else if (button.dataset.action === "toggle") toggleEnabled(row, button);
+    else if (button.dataset.action === "manage") toggleManage(row, button);
+  });
+  table?.addEventListener("submit", (event) => {
+    const form = event.target.closest("form.manage-form");
+    if (!form) return;
+    event.preventDefault();
+    saveManage(form);
+  });
+  table?.addEventListener("change", (event) => {
+    if (event.target.name !== "follow") return;
+    const input = event.target.form.elements.check_interval;
+    input.disabled = event.target.checked;
+    if (!input.disabled) input.focus();
+  });
+  const intervalForm = document.querySelector("[data-interval-form]");
+  intervalForm?.addEventListener("submit", (event) => event.preventDefault());
+  intervalForm?.elements.interval.addEventListener("change", (event) => saveUserInterval(event.target));
+  setInterval(refreshTimes, 15_000);
+  connect();
+}
+
+init();
