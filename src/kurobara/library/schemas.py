@@ -20,6 +20,7 @@ SortOrder = Literal["asc", "desc"]
 
 def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; refusing it here keeps it a 422 instead of a driver error.
+    # (Lone surrogates never get this far: pydantic refuses them as invalid strings.)
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
