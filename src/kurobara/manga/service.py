@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.manga.schemas import ChapterList, PageList
-from kurobara.providers.base import Chapter, MangaDetails, Provider
+from kurobara.providers.base import Chapter, MangaDetails, Page, Provider
 from kurobara.providers.registry import ProviderRegistry
 
 K = TypeVar("K", bound=Hashable)
@@ -233,3 +234,45 @@ async def list_pages(
     provider, _ = await _source_of(db_session=db_session, registry=registry, manga_id=manga_id)
     pages = await provider.get_pages(chapter_id)
     return PageList(manga_id=manga_id, provider_id=provider.id, chapter_id=chapter_id, pages=pages)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One chapter opened for reading: its pages and its neighbours in the chapter list."""
+
+    chapter: Chapter
+    pages: list[Page]
+    previous: Chapter | None
+    next: Chapter | None
+    provider_id: str
+
+
+async def read_chapter(
+    *,
+    db_session: AsyncSession,
+    registry: ProviderRegistry,
+    cache: ChapterCache,
+    manga_id: uuid.UUID,
+    chapter_id: str,
+) -> Reading | None:
+    """A chapter of the manga with its pages and neighbours (the reader's previous/next links);
+    None when the provider's chapter list does not have ``chapter_id``, so a made-up id never
+    reaches the site."""
+    listing = await list_chapters(
+        db_session=db_session, registry=registry, cache=cache, manga_id=manga_id
+    )
+    ids = [chapter.external_id for chapter in listing.chapters]
+    if chapter_id not in ids:
+        return None
+    at = ids.index(chapter_id)
+    pages = await list_pages(
+        db_session=db_session, registry=registry, manga_id=manga_id, chapter_id=chapter_id
+    )
+    chapters = listing.chapters
+    return Reading(
+        chapter=chapters[at],
+        pages=pages.pages,
+        previous=chapters[at - 1] if at > 0 else None,
+        next=chapters[at + 1] if at + 1 < len(chapters) else None,
+        provider_id=listing.provider_id,
+    )

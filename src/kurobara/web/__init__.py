@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from kurobara.web.browse import router as browse_router
 from kurobara.web.dashboard import router as dashboard_router
 from kurobara.web.pages import STATIC_DIR, redirect, render
 from kurobara.web.routes import router
@@ -46,6 +47,7 @@ async def _csrf_refused(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(browse_router)
     app.include_router(dashboard_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)

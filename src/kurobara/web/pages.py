@@ -37,6 +37,9 @@ class NavItem:
 # Order is the order in the header. Search, Library, Favorites and Providers join here when
 # their APIs land.
 NAV: tuple[NavItem, ...] = (
+    NavItem("Search", "web:search", "search"),
+    NavItem("Library", "web:library", "library"),
+    NavItem("Favorites", "web:favorites", "star"),
     NavItem("Providers", "web:providers", "server"),
     NavItem("Settings", "web:settings", "gear"),
 )

@@ -1,0 +1,126 @@
+// The manga page: the star, the library form (custom title, rating, notes) and the chapter list,
+// which comes from the provider and may fail on its own without breaking the page.
+
+import { api } from "./api.js";
+import { saveFavorite, setStar, showMessage, toggleStar } from "./star.js";
+
+const article = document.querySelector("[data-manga]");
+const mangaId = article.dataset.manga;
+const readerBase = article.dataset.readerBase;
+const starButton = article.querySelector("[data-star]");
+const library = article.querySelector("[data-library]");
+const form = library.querySelector("[data-library-form]");
+const message = library.querySelector("[data-library-message]");
+const saveButton = form.querySelector("[data-save]");
+const removeButton = form.querySelector("[data-remove]");
+
+function setInLibrary(inLibrary) {
+  library.dataset.inLibrary = String(inLibrary);
+  library.querySelector("[data-library-state]").textContent = inLibrary ? "In your library." : "Not in your library yet.";
+  saveButton.textContent = inLibrary ? "Save" : "Add to library";
+  removeButton.hidden = !inLibrary;
+}
+
+function formChanges() {
+  const data = new FormData(form);
+  const text = (name) => (data.get(name) ?? "").toString().trim() || null;
+  const rating = text("rating");
+  return { custom_title: text("custom_title"), rating: rating === null ? null : Number(rating), notes: text("notes") };
+}
+
+async function busy(button, work) {
+  button.setAttribute("aria-busy", "true");
+  try {
+    await work();
+  } catch (err) {
+    showMessage(message, `Not saved: ${err.message}`, "error");
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  busy(saveButton, async () => {
+    const adding = library.dataset.inLibrary !== "true";
+    const entry = adding
+      ? await api.post(`/library/${mangaId}`, formChanges())
+      : await api.patch(`/library/${mangaId}`, formChanges());
+    setInLibrary(true);
+    setStar(starButton, entry.is_favorite);
+    showMessage(message, adding ? "Added to your library." : "Saved.", "success");
+  });
+});
+
+removeButton.addEventListener("click", () => {
+  busy(removeButton, async () => {
+    await api.delete(`/library/${mangaId}`);
+    setInLibrary(false);
+    setStar(starButton, false);
+    showMessage(message, "Removed from your library (with its rating and notes).", "info");
+  });
+});
+
+starButton.addEventListener("click", async () => {
+  const changed = await toggleStar(
+    starButton,
+    (pressed) => saveFavorite(mangaId, pressed),
+    (err) => showMessage(message, `Could not change the favorite: ${err.message}`, "error"),
+  );
+  // Favoriting puts the manga into the library; unfavoriting keeps it there.
+  if (changed && starButton.getAttribute("aria-pressed") === "true") setInLibrary(true);
+});
+
+// --- chapters ------------------------------------------------------------------------------
+
+const chapters = article.querySelector(".chapters");
+const list = chapters.querySelector("[data-chapter-list]");
+const status = chapters.querySelector("[data-chapters-status]");
+const errorBox = chapters.querySelector("[data-chapters-error]");
+
+function chapterName(chapter) {
+  if (!chapter.number) return chapter.title || "Extra";
+  return `Chapter ${chapter.number}${chapter.title ? `: ${chapter.title}` : ""}`;
+}
+
+function chapterItem(chapter) {
+  const item = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = readerBase + chapter.external_id.split("/").map(encodeURIComponent).join("/");
+  link.textContent = chapterName(chapter);
+  const details = document.createElement("span");
+  details.className = "muted";
+  const when = chapter.published_at ? new Date(chapter.published_at).toLocaleDateString() : "";
+  details.textContent = [chapter.volume && `Vol. ${chapter.volume}`, chapter.scanlator, when].filter(Boolean).join(" · ");
+  item.append(link, details);
+  return item;
+}
+
+function failure(err) {
+  const detail = err.detail && typeof err.detail === "object" ? err.detail : null;
+  if (err.status === 502 && detail) {
+    return `The provider could not list the chapters (${(detail.kind ?? "error").replaceAll("_", " ")}). Try again later.`;
+  }
+  if (err.status === 503) return `${err.message}.`;
+  return `The chapters could not be loaded: ${err.message}`;
+}
+
+async function loadChapters() {
+  errorBox.hidden = true;
+  status.hidden = false;
+  status.textContent = "Loading chapters…";
+  try {
+    const data = await api.get(`/manga/${mangaId}/chapters`);
+    const newestFirst = [...data.chapters].reverse();
+    list.replaceChildren(...newestFirst.map(chapterItem));
+    chapters.querySelector("[data-chapter-count]").textContent = data.chapters.length ? `(${data.chapters.length})` : "";
+    status.textContent = data.chapters.length ? "" : "The provider lists no chapters for this title yet.";
+    status.hidden = data.chapters.length > 0;
+  } catch (err) {
+    status.hidden = true;
+    showMessage(errorBox, failure(err), "error");
+  }
+}
+
+errorBox.querySelector("[data-retry]").addEventListener("click", loadChapters);
+loadChapters();
