@@ -184,6 +184,12 @@ def test_sparkline_svg(values: list[int | None], path: str, label: str) -> None:
         assert "sparkline-empty" in svg
 
 
+def test_sparkline_right_aligns_a_short_history_among_its_slots() -> None:
+    # Two values among five positions take the last two, under the newest heartbeat ticks.
+    svg = str(sparkline_svg([100, 300], slots=5))
+    assert _path(svg) == "M89.0 26.0 L118.0 2.0"
+
+
 def test_sparkline_escapes_its_label() -> None:
     svg = str(sparkline_svg([1, 2], label='<b>"x"</b>'))
     assert "<b>" not in svg

@@ -99,10 +99,13 @@ def sparkline_svg(
     width: int = 120,
     height: int = 28,
     label: str = "Response time",
+    slots: int | None = None,
 ) -> Markup:
     """An inline SVG line of response times, oldest first; ``None`` (a failed check) breaks the
     line so an outage shows as a gap rather than as a fake fast answer. The fastest value sits
-    on the bottom edge, the slowest on the top; equal values draw a flat line in the middle."""
+    on the bottom edge, the slowest on the top; equal values draw a flat line in the middle.
+    With ``slots`` the values are placed right-aligned among that many positions, so a short
+    history lines up under the newest ticks of a heartbeat bar of that size."""
     pad = 2.0
     measured = [v for v in values if v is not None]
     parts = [
@@ -117,7 +120,9 @@ def sparkline_svg(
     low, high = min(measured), max(measured)
     summary = f"{label}: {len(measured)} checks, {format_ms(low)} to {format_ms(high)}"
     parts.append(f' aria-label="{escape(summary)}"><title>{escape(summary)}</title>')
-    step = (width - 2 * pad) / max(len(values) - 1, 1)
+    positions = max(slots or 0, len(values))
+    offset = positions - len(values)
+    step = (width - 2 * pad) / max(positions - 1, 1)
     span = high - low
 
     def y_of(value: int) -> float:
@@ -132,14 +137,16 @@ def sparkline_svg(
         if value is None:
             pen_down = False
             continue
-        x = pad if len(values) == 1 else pad + index * step
+        x = pad + (offset + index) * step
         y = y_of(value)
         commands.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
         pen_down = True
         last = (x, y)
     parts.append(f'<path d="{" ".join(commands)}"/>')
     if last is not None:
-        parts.append(f'<circle class="sparkline-end" cx="{last[0]:.1f}" cy="{last[1]:.1f}" r="2"/>')
+        # A zero-length round-capped stroke rather than a circle: the SVG stretches with its
+        # box (preserveAspectRatio="none"), and a non-scaling stroke stays a round dot.
+        parts.append(f'<path class="sparkline-end" d="M{last[0]:.1f} {last[1]:.1f}h0"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -191,7 +198,9 @@ def provider_rows(
                 view=view,
                 status=view.status if view.is_enabled else DISABLED,
                 beats=[Beat(ok=c.ok, title=beat_title(c), at=c.checked_at) for c in checks],
-                sparkline=sparkline_svg([c.response_time if c.ok else None for c in checks]),
+                sparkline=sparkline_svg(
+                    [c.response_time if c.ok else None for c in checks], slots=HEARTBEAT_CHECKS
+                ),
             )
         )
     return rows
