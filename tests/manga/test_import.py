@@ -302,7 +302,7 @@ async def test_pages_are_image_urls_from_the_provider(
     assert response.status_code == 200
     pages = response.json()["pages"]
     assert len(pages) == chapter.chapter.pages
-    assert pages[0] == {"index": 0, "url": f"{site.url}/data/{chapter.hash}/{chapter.files()[0]}"}
+    assert pages[0] == {"index": 1, "url": f"{site.url}/data/{chapter.hash}/{chapter.files()[0]}"}
 
 
 async def test_unknown_chapter_is_404_and_failure_502(

@@ -63,7 +63,7 @@ class Chapter(_Result):
 
 
 class Page(_Result):
-    index: int
+    index: int  # 1-based, as a reader counts pages
     url: str
 
 

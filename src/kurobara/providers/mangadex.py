@@ -287,7 +287,9 @@ class MangaDexProvider(Provider):
             else ("data", server.chapter.data)
         )
         base = f"{server.baseUrl.rstrip('/')}/{quality}/{server.chapter.hash}"
-        return [Page(index=index, url=f"{base}/{name}") for index, name in enumerate(files)]
+        return [
+            Page(index=index, url=f"{base}/{name}") for index, name in enumerate(files, start=1)
+        ]
 
     def image_headers(self) -> dict[str, str]:
         return {}  # the uploads host and MangaDex@Home need no Referer
