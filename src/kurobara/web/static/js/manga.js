@@ -80,6 +80,8 @@ const errorBox = chapters.querySelector("[data-chapters-error]");
 
 function chapterName(chapter) {
   if (!chapter.number) return chapter.title || "Extra";
+  // Many sites already start the title with "Chapter 12"; do not say it twice.
+  if (chapter.title?.toLowerCase().startsWith(`chapter ${chapter.number}`.toLowerCase())) return chapter.title;
   return `Chapter ${chapter.number}${chapter.title ? `: ${chapter.title}` : ""}`;
 }
 
