@@ -30,7 +30,7 @@ logger = logging.getLogger("kurobara.monitoring")
 # database, and more writers than the connection pool only churn connections. SQLite takes one
 # writer at a time: queueing writers here costs nothing, while letting them collide makes
 # SQLite's busy handler sleep (up to 100 ms a turn).
-WRITE_SLOTS = 4
+WRITE_SLOTS = 10
 SQLITE_WRITE_SLOTS = 1
 # The shortest user preference changes rarely; re-read it at most this often while checking.
 USER_INTERVAL_TTL = timedelta(seconds=30)
