@@ -15,3 +15,12 @@ async def test_readyz_reports_the_database(client: httpx.AsyncClient, db_url: st
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["database"] == db_url.split("+")[0]
+
+
+async def test_a_lone_surrogate_in_a_body_is_a_422_not_a_500(client: httpx.AsyncClient) -> None:
+    body = '{"username": "bob", "email": "bob@example.org", "password": "\\ud800\\ud800pass"}'
+    response = await client.post(
+        "/api/v1/auth/register", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"]

@@ -3,12 +3,15 @@ loads instance secrets and starts the background components."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kurobara import __version__
@@ -112,10 +115,24 @@ async def readyz(db: DatabaseDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": db.dialect})
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a 422 echoes the refused input, and a lone surrogate in it
+    cannot be encoded as UTF-8 (the default response would turn the 422 into a 500)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.chapter_cache = TTLCache(ttl=settings.chapter_cache_seconds)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
