@@ -29,7 +29,7 @@ async def test_root_sends_a_signed_in_user_home(
     await web_login(client, "bob")
     response = await client.get("/")
     assert response.status_code == 303
-    assert response.headers["location"] == "/settings"
+    assert response.headers["location"] == "/search"
 
 
 async def test_protected_page_redirects_to_login_with_next(client: httpx.AsyncClient) -> None:
@@ -100,7 +100,7 @@ async def test_login_refuses_an_offsite_next(
     assert 'name="next"' not in page.text
     response = await web_login(client, "bob", next_url=next_url)
     assert response.status_code == 303
-    assert response.headers["location"] == "/settings"
+    assert response.headers["location"] == "/search"
 
 
 async def test_wrong_password_shows_a_message(
@@ -144,7 +144,7 @@ async def test_register_creates_the_account_and_signs_in(client: httpx.AsyncClie
     data = {"username": "dana", "email": "dana@example.org", "password": PASSWORD}
     response = await post_form(client, "/register", data)
     assert response.status_code == 303
-    assert response.headers["location"] == "/settings"
+    assert response.headers["location"] == "/search"
     assert set_cookie_headers(response, SESSION_COOKIE)
     page = await client.get("/settings")
     assert "Welcome to Kurobara!" in page.text

@@ -20,7 +20,7 @@ async def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     await page.get_by_role("button", name="Log in").click()
 
 
-async def test_register_lands_signed_in_on_settings(page: Any, shots: Screenshots) -> None:
+async def test_register_lands_signed_in_on_search(page: Any, shots: Screenshots) -> None:
     await page.goto("/")
     await page.wait_for_url("**/login")
     await shots("login")
@@ -31,13 +31,13 @@ async def test_register_lands_signed_in_on_settings(page: Any, shots: Screenshot
     await page.get_by_label("Password").fill(PASSWORD)
     await shots("register")
     await page.get_by_role("button", name="Create account").click()
-    await page.wait_for_url("**/settings")
+    await page.wait_for_url("**/search")
     await page.get_by_text("Welcome to Kurobara!").wait_for()
     nav = page.get_by_role("navigation", name="Main")
     assert await nav.get_by_text("dana").is_visible()
     assert await nav.get_by_text("admin").is_visible(), "the first account is the admin"
-    assert await nav.get_by_role("link", name="Settings").get_attribute("aria-current") == "page"
-    await shots("settings")
+    assert await nav.get_by_role("link", name="Search").get_attribute("aria-current") == "page"
+    await shots("search")
 
 
 async def test_register_shows_field_errors(page: Any, shots: Screenshots) -> None:
@@ -74,7 +74,7 @@ async def test_password_change_then_login_with_the_new_one(
     page: Any, server: Server, shots: Screenshots
 ) -> None:
     server.register("bob", PASSWORD)
-    await page.goto("/login")
+    await page.goto("/login?next=/settings")
     await log_in(page, "bob")
     await page.wait_for_url("**/settings")
     await page.get_by_label("Current password").fill(PASSWORD)
@@ -88,7 +88,7 @@ async def test_password_change_then_login_with_the_new_one(
     await log_in(page, "bob", PASSWORD)
     await page.get_by_text("Incorrect username or password.").wait_for()
     await log_in(page, "bob", NEW_PASSWORD)
-    await page.wait_for_url("**/settings")
+    await page.wait_for_url("**/search")
 
 
 async def test_logout_returns_to_login_and_protects_pages(
@@ -97,7 +97,7 @@ async def test_logout_returns_to_login_and_protects_pages(
     server.register("bob", PASSWORD)
     await page.goto("/login")
     await log_in(page, "bob")
-    await page.wait_for_url("**/settings")
+    await page.wait_for_url("**/search")
     await page.get_by_role("button", name="Log out").click()
     await page.wait_for_url("**/login")
     await page.get_by_text("You are logged out.").wait_for()

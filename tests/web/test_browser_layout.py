@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 async def signed_in(page: Any, server: Server) -> None:
     server.register("bob", PASSWORD)
-    await page.goto("/login")
+    await page.goto("/login?next=/settings")
     await page.get_by_label("Username").fill("bob")
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Log in").click()
