@@ -253,7 +253,11 @@ async def manga_page(
     clock: ClockDep,
 ) -> Response:
     parsed = _parse_id(manga_id)
-    manga = parsed and await manga_service.get_manga(db_session=db_session, manga_id=parsed)
+    manga = (
+        None
+        if parsed is None
+        else await manga_service.get_manga(db_session=db_session, manga_id=parsed)
+    )
     if parsed is None or manga is None:
         return _missing_manga(request, user)
     # Read the sources first: loading the library entry reloads its manga without them.
@@ -277,7 +281,11 @@ async def reader_page(
     registry: RegistryDep,
 ) -> Response:
     parsed = _parse_id(manga_id)
-    manga = parsed and await manga_service.get_manga(db_session=db_session, manga_id=parsed)
+    manga = (
+        None
+        if parsed is None
+        else await manga_service.get_manga(db_session=db_session, manga_id=parsed)
+    )
     if parsed is None or manga is None:
         return _missing_manga(request, user)
     back = url_path(request, "web:manga", manga_id=str(parsed))
