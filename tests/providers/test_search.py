@@ -251,3 +251,15 @@ async def test_error_hook_hears_each_failing_provider(
     assert sorted(heard) == [("alpha", "http_status"), ("broken", "unexpected")]
     broken = next(o for o in response.providers if o.provider_id == "broken")
     assert (broken.status, broken.kind) == ("error", "unexpected")
+
+
+async def test_a_provider_its_definition_disables_is_searched_once_an_admin_enables_it(
+    client: httpx.AsyncClient, user: Persona
+) -> None:
+    # The definition's ``enabled`` only seeds the monitor's switch; the admin's choice decides.
+    enable = await client.patch(
+        "/api/v1/providers/delta/status", json={"is_enabled": True}, headers=user.headers
+    )
+    assert enable.status_code == 200, enable.text
+    body = await search(client, user, q="a")
+    assert outcomes(body)["delta"]["status"] == "ok"

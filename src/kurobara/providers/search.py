@@ -133,10 +133,10 @@ async def search(
     started = time.perf_counter()
 
     async def outcome_of(provider: Provider) -> tuple[SearchOutcome, list[SearchResult]]:
+        # Whether a provider is enabled is the admin's call, kept by the monitor and passed in
+        # ``skip``; the definition's ``enabled`` only seeds it.
         if provider.id in skip:
             return _skipped(provider, skip[provider.id])
-        if not provider.definition.enabled:
-            return _skipped(provider, "disabled")
         return await _ask(
             provider,
             query=query,
