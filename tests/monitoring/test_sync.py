@@ -70,3 +70,16 @@ async def test_unregistered_providers_are_kept_but_not_listed_or_checked(
     await resync(app, tmp_path, [sites[0].definition("site0"), sites[1].definition("site1")])
     back = (await client.get("/api/v1/providers/site1", headers=bob.headers)).json()
     assert back["total_checks"] == 1  # its history came back with it
+
+
+async def test_a_definition_interval_seeds_the_override_of_a_new_provider_only(
+    app: FastAPI, monitor: Monitor, tmp_path: Path, sites: list[PingSite]
+) -> None:
+    await resync(app, tmp_path, [sites[0].definition("site0"),
+                                 sites[1].definition("site1"),
+                                 sites[0].definition("site2", check_interval=1)])  # fmt: skip
+    assert (await row(monitor.db, "site2")).check_interval == 1
+    # An existing row keeps the admin's choice: the definition only seeds new rows.
+    await resync(app, tmp_path, [sites[0].definition("site0", check_interval=5),
+                                 sites[1].definition("site1")])  # fmt: skip
+    assert (await row(monitor.db, "site0")).check_interval is None

@@ -253,7 +253,8 @@ def fake_sites(tmp_path: Path) -> Iterator[FakeSites]:
     try:
         for site in hub.sites.values():
             site.slow_seconds = 5
-        path = write_providers_file(tmp_path / "providers", hub.sites.values())
+        # The monitor's own interval rules, not the demo's one-minute checks.
+        path = write_providers_file(tmp_path / "providers", hub.sites.values(), check_interval=None)
         yield FakeSites(hub=hub, providers_file=path)
     finally:
         hub.stop()

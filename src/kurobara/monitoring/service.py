@@ -57,6 +57,7 @@ async def sync_registry(
                 provider_name=provider.name[:100],
                 provider_url=provider.url[:255],
                 is_enabled=provider.definition.enabled,
+                check_interval=provider.definition.check_interval,
                 max_consecutive_failures=settings.max_consecutive_failures,
             )
             await db_session.execute(stmt.on_conflict_do_nothing(index_elements=["provider_id"]))

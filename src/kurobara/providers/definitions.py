@@ -51,6 +51,9 @@ class ProviderDefinition(BaseModel):
     # Requests per second this server sends to the site (MangaDex publishes 5/s per IP).
     rate_limit: float = Field(default=2.0, gt=0, le=100)
     enabled: bool = True
+    # Minutes between checks as if an admin had set it; like ``enabled``, it only seeds the
+    # monitor's row when the provider is first registered (the admin's later choice wins).
+    check_interval: int | None = Field(default=None, ge=1, le=43200)
     health: HealthSpec = HealthSpec()
 
     @field_validator("url")

@@ -19,6 +19,7 @@ DEMO_SITES: dict[str, str] = {
     "html": "kurobara.providers.fakes.html:FakeHtmlSite",
 }
 PROVIDERS_FILE = "demo-providers.yaml"
+DEMO_CHECK_INTERVAL = 1  # minutes
 
 
 def demo_sites() -> list[FakeSite]:
@@ -41,7 +42,9 @@ def start_hub(*, host: str = "127.0.0.1", port: int = 0) -> FakeSiteHub:
         raise
 
 
-def write_providers_file(directory: Path, sites: Iterable[FakeSite]) -> Path:
+def write_providers_file(
+    directory: Path, sites: Iterable[FakeSite], *, check_interval: int | None = DEMO_CHECK_INTERVAL
+) -> Path:
     """A providers file with the definitions of the (started) sites, in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / PROVIDERS_FILE
@@ -49,6 +52,10 @@ def write_providers_file(directory: Path, sites: Iterable[FakeSite]) -> Path:
         "# Written by `kurobara demo` on each start: the local fake sites it runs, one per kind.\n"
         "# Their ports change from run to run, so edits here do not last.\n"
     )
-    body = yaml.safe_dump({"providers": [site.definition() for site in sites]}, sort_keys=False)
+    # Checked every minute (a real site would be checked hourly), so that a fault switched on
+    # the hub shows on the Providers page within minutes.
+    seed = {} if check_interval is None else {"check_interval": check_interval}
+    definitions = [{**site.definition(), **seed} for site in sites]
+    body = yaml.safe_dump({"providers": definitions}, sort_keys=False)
     path.write_text(header + body, encoding="utf-8")
     return path
