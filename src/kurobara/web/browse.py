@@ -15,11 +15,13 @@ from urllib.parse import quote, urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.db.deps import SessionDep
 from kurobara.library import service as library_service
 from kurobara.library.schemas import LibraryQuery
 from kurobara.manga import service as manga_service
+from kurobara.manga.models import Manga
 from kurobara.monitoring import service as monitoring_service
 from kurobara.monitoring.clock import Clock
 from kurobara.providers.deps import RegistryDep
@@ -206,6 +208,14 @@ def _parse_id(value: str) -> uuid.UUID | None:
         return None
 
 
+async def _find_manga(db_session: AsyncSession, manga_id: str) -> Manga | None:
+    """The manga a page's URL names; None for a malformed or unknown id (both a 404 page)."""
+    parsed = _parse_id(manga_id)
+    if parsed is None:
+        return None
+    return await manga_service.get_manga(db_session=db_session, manga_id=parsed)
+
+
 def reader_url(request: Request, manga_id: uuid.UUID, chapter_id: str) -> str:
     # Chapter ids are the sites' own (slashes included); quote the rest so "?" or "#" in one
     # stays part of the path.
@@ -252,14 +262,10 @@ async def manga_page(
     registry: RegistryDep,
     clock: ClockDep,
 ) -> Response:
-    parsed = _parse_id(manga_id)
-    manga = (
-        None
-        if parsed is None
-        else await manga_service.get_manga(db_session=db_session, manga_id=parsed)
-    )
-    if parsed is None or manga is None:
+    manga = await _find_manga(db_session, manga_id)
+    if manga is None:
         return _missing_manga(request, user)
+    parsed = manga.id
     # Read the sources first: loading the library entry reloads its manga without them.
     provider_ids = [source.provider_id for source in manga.sources]
     entry = await library_service.get_entry(db_session=db_session, user_id=user.id, manga_id=parsed)
@@ -280,14 +286,10 @@ async def reader_page(
     db_session: SessionDep,
     registry: RegistryDep,
 ) -> Response:
-    parsed = _parse_id(manga_id)
-    manga = (
-        None
-        if parsed is None
-        else await manga_service.get_manga(db_session=db_session, manga_id=parsed)
-    )
-    if parsed is None or manga is None:
+    manga = await _find_manga(db_session, manga_id)
+    if manga is None:
         return _missing_manga(request, user)
+    parsed = manga.id
     back = url_path(request, "web:manga", manga_id=str(parsed))
     try:
         reading = await manga_service.read_chapter(
