@@ -76,7 +76,7 @@ def serve(
 
 def _announce(settings: Settings) -> None:
     """Where the server listens, and how to log in."""
-    url = f"http://{settings.host}:{settings.port}{settings.base_path}/"
+    url = f"http://{settings.host}:{settings.port}/"
     console.print(f"[bold]Kurobara[/bold] on [link={url}]{url}[/link]  ({_safe_url(settings)})")
     if asyncio.run(_user_count(settings)) == 0:
         console.print(

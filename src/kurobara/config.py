@@ -29,7 +29,6 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    base_path: str = ""
     registration_enabled: bool = True
     access_token_minutes: int = Field(default=60 * 24 * 7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
@@ -72,11 +71,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part for part in value.replace(",", " ").split() if part]
         return value
-
-    @field_validator("base_path")
-    @classmethod
-    def _normalise_base_path(cls, value: str) -> str:
-        return "/" + value.strip("/") if value.strip("/") else ""
 
     @property
     def resolved_database_url(self) -> str:
