@@ -50,6 +50,23 @@ def require_service(name: str, available: bool, hint: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    """The test Redis database, empty before and after the test: throttle counters or events
+    one test leaves there must not reach the next (a login throttled by another test's failures)."""
+    require_service("Redis", bool(REDIS_URL), "set KUROBARA_TEST_REDIS_URL")
+    assert REDIS_URL is not None
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL)
+    await client.flushdb()
+    try:
+        yield REDIS_URL
+    finally:
+        await client.flushdb()
+        await client.aclose()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file per run; each test gets a copy (faster than migrating each)."""

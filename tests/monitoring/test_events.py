@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from kurobara.config import Settings
-from tests.conftest import REDIS_URL, require_service
 from tests.monitoring.helpers import ServedApp, register
 
 
@@ -84,10 +83,9 @@ async def test_events_need_a_token(served: ServedApp) -> None:
 
 
 async def test_events_reach_browsers_of_another_replica_through_redis(
-    settings: Settings,
+    settings: Settings, redis_url: str
 ) -> None:
-    require_service("Redis", bool(REDIS_URL), "set KUROBARA_TEST_REDIS_URL")
-    shared = settings.model_copy(update={"redis_url": REDIS_URL})
+    shared = settings.model_copy(update={"redis_url": redis_url})
     first = await asyncio.to_thread(serve, shared)
     second = await asyncio.to_thread(serve, shared)
     try:

@@ -7,7 +7,6 @@ import pytest
 
 from kurobara.app import create_app
 from kurobara.config import Settings
-from tests.conftest import REDIS_URL, require_service
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -152,14 +151,12 @@ async def test_changing_password_needs_the_current_one(
     assert (await client.get("/api/v1/users/me", headers=bob.headers)).status_code == 200
 
 
-async def test_throttle_counts_in_redis_when_configured(settings: Settings) -> None:
-    require_service("Redis", bool(REDIS_URL), "set KUROBARA_TEST_REDIS_URL")
-    replicas = [create_app(settings.model_copy(update={"redis_url": REDIS_URL})) for _ in range(2)]
+async def test_throttle_counts_in_redis_when_configured(settings: Settings, redis_url: str) -> None:
+    replicas = [create_app(settings.model_copy(update={"redis_url": redis_url})) for _ in range(2)]
     async with (
         replicas[0].router.lifespan_context(replicas[0]),
         replicas[1].router.lifespan_context(replicas[1]),
     ):
-        await replicas[0].state.redis.flushdb()
         clients = [
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://k.test")
             for app in replicas
