@@ -4,6 +4,7 @@ subscribed browser, from another replica too when Redis is configured."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -20,11 +21,9 @@ def serve(settings: Settings) -> ServedApp:
     app = ServedApp(settings)
     app.start()
     for _ in range(200):
-        try:
+        with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{app.url}/healthz", timeout=1).status_code == 200:
                 return app
-        except httpx.TransportError:
-            pass
         time.sleep(0.05)
     raise AssertionError("server did not start")
 

@@ -4,7 +4,7 @@ operation, health checks, every fault switch, and strict validation of the selec
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,21 +16,13 @@ from kurobara.providers.fakes.html import FakeHtmlSite
 from kurobara.providers.html import HtmlParams, HtmlProvider, fill_url, id_from_link
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import parse_definition
-
-TIMEOUT = 1.0
+from tests.providers.conftest import TIMEOUT
 
 
 @pytest.fixture
 def site() -> Iterator[FakeHtmlSite]:
     with FakeHtmlSite(slow_seconds=5) as running:
         yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(user_agent="kurobara-tests", timeout=TIMEOUT)
-    yield client
-    await client.aclose()
 
 
 def make_provider(site: FakeHtmlSite, http: HttpClient, **overrides: Any) -> HtmlProvider:

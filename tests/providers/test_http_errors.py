@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -36,13 +36,6 @@ class PingSite(FakeSite):
 def site() -> Iterator[PingSite]:
     with PingSite(slow_seconds=5) as running:
         yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(user_agent="kurobara-tests", timeout=1.0)
-    yield client
-    await client.aclose()
 
 
 async def test_ok_site_answers(site: PingSite, http: HttpClient) -> None:

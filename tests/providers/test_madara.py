@@ -4,7 +4,7 @@ health checks, and every fault switch as its classified error kind."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,21 +23,13 @@ from kurobara.providers.madara import (
 )
 from kurobara.providers.registry import parse_definition
 from kurobara.providers.scraping import parse_html
-
-TIMEOUT = 1.0
+from tests.providers.conftest import TIMEOUT
 
 
 @pytest.fixture
 def site() -> Iterator[FakeMadaraSite]:
     with FakeMadaraSite(slow_seconds=5) as running:
         yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(user_agent="kurobara-tests", timeout=TIMEOUT)
-    yield client
-    await client.aclose()
 
 
 def make_provider(site: FakeMadaraSite, http: HttpClient, **overrides: Any) -> MadaraProvider:

@@ -4,7 +4,7 @@ through the at-home server, and every fault as its classified error kind within 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,7 @@ from kurobara.providers.http import HttpClient
 from kurobara.providers.mangadex import MangaDexProvider
 from kurobara.providers.registry import ProviderConfigError, load_definitions, parse_definition
 from tests.factories import write_providers_file
-
-TIMEOUT = 1.0
+from tests.providers.conftest import TIMEOUT
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +31,6 @@ def site() -> Iterator[FakeMangaDexSite]:
 def healthy_site(site: FakeMangaDexSite) -> Iterator[None]:
     yield
     site.set_fault("ok")
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(user_agent="kurobara-tests", timeout=TIMEOUT)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ on any JavaScript error or console error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -120,11 +121,9 @@ def _wait_until_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> Non
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail("server exited:\n" + log.read_text())
-        try:
+        with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
-        except httpx.TransportError:
-            pass
         time.sleep(0.1)
     pytest.fail("server did not become ready:\n" + log.read_text())
 
