@@ -40,17 +40,8 @@ def _document(title: str, body: str, *, status_code: int = 200) -> HTMLResponse:
 class FakeHtmlSite(FakeSite):
     kind = "html"
 
-    @property
-    def title(self) -> str:
-        return self.name.replace("-", " ").title()
-
-    def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
-        definition: dict[str, Any] = {
-            "id": provider_id or self.name,
-            "name": self.title,
-            "kind": "html",
-            "url": self.url,
-            "rate_limit": 20,
+    def definition_params(self) -> dict[str, Any]:
+        return {
             "search_url": "/search?q={query}&page={page}",
             "search": {
                 "container": "section.results",
@@ -92,8 +83,6 @@ class FakeHtmlSite(FakeSite):
             # A class only the home page renders, and a letter most titles contain.
             "health": {"keyword": "series-grid", "canary_query": "a"},
         }
-        definition.update(overrides)
-        return definition
 
     def routes(self) -> list[BaseRoute]:
         return [

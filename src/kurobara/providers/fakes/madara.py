@@ -81,24 +81,13 @@ class FakeMadaraSite(FakeSite):
         self.post_ids = {series.id: 1000 + i for i, series in enumerate(self.catalog.series)}
         self._by_post_id = {pid: self.catalog.by_id(sid) for sid, pid in self.post_ids.items()}
 
-    @property
-    def title(self) -> str:
-        return self.name.replace("-", " ").title()
-
-    def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
-        definition: dict[str, Any] = {
-            "id": provider_id or self.name,
-            "name": self.title,
-            "kind": "madara",
-            "url": self.url,
-            "rate_limit": 20,
+    def definition_params(self) -> dict[str, Any]:
+        return {
             "manga_path": self.manga_path,
             "chapters_endpoint": "new",
             # A class only the theme's home page renders, and a letter most titles contain.
             "health": {"keyword": "page-item-detail", "canary_query": "a"},
         }
-        definition.update(overrides)
-        return definition
 
     def routes(self) -> list[BaseRoute]:
         series = f"/{self.manga_path}/{{slug}}/"

@@ -75,19 +75,17 @@ class FakeMangaDexSite(FakeSite):
             self.feeds[series.id] = feed
         self.by_hash = {item.hash: item for item in self.chapters.values()}
 
-    def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
-        definition: dict[str, Any] = {
-            "id": provider_id or self.name,
-            "name": "Fake MangaDex" if self.name == "fake-mangadex" else self.name,
-            "kind": "mangadex",
-            "url": self.url,
+    @property
+    def title(self) -> str:
+        return "Fake MangaDex" if self.name == "fake-mangadex" else self.name
+
+    def definition_params(self) -> dict[str, Any]:
+        return {
             "api_url": self.url,
             "uploads_url": self.url,
             "rate_limit": 50,
             "health": {"url": f"{self.url}/ping", "keyword": "pong", "canary_query": "the"},
         }
-        definition.update(overrides)
-        return definition
 
     def routes(self) -> list[BaseRoute]:
         return [

@@ -165,9 +165,26 @@ class FakeSite(ABC):
     def routes(self) -> list[BaseRoute]:
         """The kind's pages and API endpoints."""
 
-    @abstractmethod
+    @property
+    def title(self) -> str:
+        """The site's display name: ``fake-madara`` shows as "Fake Madara"."""
+        return self.name.replace("-", " ").title()
+
     def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
         """A provider definition (as in a providers file) that points at this site."""
+        return {
+            "id": provider_id or self.name,
+            "name": self.title,
+            "kind": self.kind,
+            "url": self.url,
+            "rate_limit": 20,  # a local site: no reason to throttle tests
+            **self.definition_params(),
+            **overrides,
+        }
+
+    def definition_params(self) -> dict[str, Any]:
+        """The kind's parameters (and health block) that fit this site."""
+        return {}
 
     def absolute(self, path: str) -> str:
         return f"{self.url}{path}"
