@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any, TypeVar
 
 import pytest
 
+from kurobara.providers.base import Provider
+from kurobara.providers.fakes.server import FakeSite
 from kurobara.providers.http import HttpClient
+from kurobara.providers.registry import parse_definition
 
 # Short, so that every fault (a hung site included) is classified quickly.
 TIMEOUT = 1.0
@@ -17,3 +21,14 @@ async def http() -> AsyncIterator[HttpClient]:
     client = HttpClient(user_agent="kurobara-tests", timeout=TIMEOUT)
     yield client
     await client.aclose()
+
+
+P = TypeVar("P", bound=Provider)
+
+
+def make_provider(kind: type[P], site: FakeSite, http: HttpClient, **overrides: Any) -> P:
+    """The provider of ``kind`` for a fake site, built from its definition as the registry
+    builds it (so the kind's parameters are validated the same way)."""
+    definition, cls = parse_definition(site.definition(**overrides), source="test", index=1)
+    assert cls is kind
+    return kind(definition, http)

@@ -15,8 +15,7 @@ from kurobara.providers.fakes.catalog import FakeSeries
 from kurobara.providers.fakes.html import FakeHtmlSite
 from kurobara.providers.html import HtmlParams, HtmlProvider, fill_url, id_from_link
 from kurobara.providers.http import HttpClient
-from kurobara.providers.registry import parse_definition
-from tests.providers.conftest import TIMEOUT
+from tests.providers.conftest import TIMEOUT, make_provider
 
 
 @pytest.fixture
@@ -25,16 +24,9 @@ def site() -> Iterator[FakeHtmlSite]:
         yield running
 
 
-def make_provider(site: FakeHtmlSite, http: HttpClient, **overrides: Any) -> HtmlProvider:
-    definition, cls = parse_definition(site.definition(**overrides), source="test", index=1)
-    provider = cls(definition, http)
-    assert isinstance(provider, HtmlProvider)
-    return provider
-
-
 @pytest.fixture
 def provider(site: FakeHtmlSite, http: HttpClient) -> HtmlProvider:
-    return make_provider(site, http)
+    return make_provider(HtmlProvider, site, http)
 
 
 def a_series(site: FakeHtmlSite) -> FakeSeries:
@@ -96,7 +88,7 @@ async def test_chapters_listed_newest_first_are_reversed(
     site: FakeHtmlSite, http: HttpClient
 ) -> None:
     chapters_block = {**site.definition()["chapters"], "order": "newest_first"}
-    provider = make_provider(site, http, chapters=chapters_block)
+    provider = make_provider(HtmlProvider, site, http, chapters=chapters_block)
     chapters = await provider.get_chapters(a_series(site).slug)
     assert [c.number for c in chapters] == [c.number for c in reversed(a_series(site).chapters)]
 
@@ -132,7 +124,7 @@ async def test_health_check_passes_with_keyword_and_canary(provider: HtmlProvide
 async def test_health_check_notices_a_changed_layout(
     site: FakeHtmlSite, http: HttpClient, health: dict[str, str]
 ) -> None:
-    provider = make_provider(site, http, health=health)
+    provider = make_provider(HtmlProvider, site, http, health=health)
     assert (await provider.health_check(TIMEOUT)).ok
     site.set_fault("layout")
     result = await provider.health_check(TIMEOUT)

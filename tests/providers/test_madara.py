@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
 
 import pytest
 
@@ -21,9 +20,8 @@ from kurobara.providers.madara import (
     parse_reader_page,
     parse_search_page,
 )
-from kurobara.providers.registry import parse_definition
 from kurobara.providers.scraping import parse_html
-from tests.providers.conftest import TIMEOUT
+from tests.providers.conftest import TIMEOUT, make_provider
 
 
 @pytest.fixture
@@ -32,16 +30,9 @@ def site() -> Iterator[FakeMadaraSite]:
         yield running
 
 
-def make_provider(site: FakeMadaraSite, http: HttpClient, **overrides: Any) -> MadaraProvider:
-    definition, cls = parse_definition(site.definition(**overrides), source="test", index=1)
-    provider = cls(definition, http)
-    assert isinstance(provider, MadaraProvider)
-    return provider
-
-
 @pytest.fixture
 def provider(site: FakeMadaraSite, http: HttpClient) -> MadaraProvider:
-    return make_provider(site, http)
+    return make_provider(MadaraProvider, site, http)
 
 
 def a_series(site: FakeMadaraSite) -> FakeSeries:
@@ -103,7 +94,7 @@ async def test_unknown_series_is_unknown_manga(provider: MadaraProvider) -> None
 async def test_chapters_come_oldest_first_from_either_endpoint(
     site: FakeMadaraSite, http: HttpClient, endpoint: str
 ) -> None:
-    provider = make_provider(site, http, chapters_endpoint=endpoint)
+    provider = make_provider(MadaraProvider, site, http, chapters_endpoint=endpoint)
     series = a_series(site)
     chapters = await provider.get_chapters(series.slug)
     assert [c.number for c in chapters] == [c.number for c in series.chapters]
@@ -133,7 +124,7 @@ async def test_unknown_chapter_is_unknown_manga(
 
 async def test_a_site_under_another_manga_path(http: HttpClient) -> None:
     with FakeMadaraSite(manga_path="webtoon") as site:
-        provider = make_provider(site, http)
+        provider = make_provider(MadaraProvider, site, http)
         series = a_series(site)
         results = await provider.search(series.title)
         assert results[0].url == f"{site.url}/webtoon/{series.slug}/"
@@ -143,7 +134,7 @@ async def test_a_site_under_another_manga_path(http: HttpClient) -> None:
 async def test_a_wrong_manga_path_is_a_parse_failure(
     site: FakeMadaraSite, http: HttpClient
 ) -> None:
-    provider = make_provider(site, http, manga_path="webtoon")
+    provider = make_provider(MadaraProvider, site, http, manga_path="webtoon")
     with pytest.raises(ParseFailure, match="manga_path"):
         await provider.search("a")
 
@@ -159,7 +150,7 @@ async def test_health_check_passes_with_keyword_and_canary(provider: MadaraProvi
 async def test_health_check_notices_a_changed_layout(
     site: FakeMadaraSite, http: HttpClient, health: dict[str, str]
 ) -> None:
-    provider = make_provider(site, http, health=health)
+    provider = make_provider(MadaraProvider, site, http, health=health)
     assert (await provider.health_check(TIMEOUT)).ok
     site.set_fault("layout")
     result = await provider.health_check(TIMEOUT)
@@ -197,7 +188,7 @@ async def test_every_fault_is_its_error_kind_within_the_timeout(
     site: FakeMadaraSite, http: HttpClient, operation: str, fault: str, kind: str
 ) -> None:
     endpoint, call = OPERATIONS[operation]
-    provider = make_provider(site, http, chapters_endpoint=endpoint)
+    provider = make_provider(MadaraProvider, site, http, chapters_endpoint=endpoint)
     site.set_fault(fault)
     started = time.monotonic()
     with pytest.raises(ProviderError) as caught:
