@@ -29,6 +29,7 @@ from kurobara.providers.registry import ProviderRegistry
 from kurobara.providers.routes import search_router
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
+from kurobara.users.security import configure_password_hashing
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
 from kurobara.web import install as install_web
 
@@ -130,6 +131,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    configure_password_hashing(settings)
     app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_error)

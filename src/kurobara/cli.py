@@ -161,7 +161,9 @@ async def _ensure_admin(
 ) -> bool:
     from kurobara.db.engine import Database
     from kurobara.users import service as user_service
+    from kurobara.users.security import configure_password_hashing
 
+    configure_password_hashing(settings)
     await _migrate(settings)
     db = Database(settings.resolved_database_url)
     try:

@@ -12,6 +12,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 USER_CHECK_INTERVALS: tuple[int, ...] = (30, 60, 120, 1440, 10080, 43200)
 MAX_CHECK_INTERVAL = 43200
 
+# OWASP's minimum argon2id cost (Password Storage Cheat Sheet): 19 MiB, 2 passes, 1 lane.
+# The defaults are argon2-cffi's (RFC 9106's low-memory profile: 64 MiB, 3 passes, 4 lanes).
+MIN_PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+MIN_PASSWORD_HASH_TIME_COST = 2
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -33,6 +38,13 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60 * 24 * 7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # The cost of hashing new passwords; a stored hash keeps verifying with the costs it was made
+    # with (argon2 writes them into the hash) and is re-hashed at its owner's next login.
+    password_hash_time_cost: int = Field(default=3, ge=MIN_PASSWORD_HASH_TIME_COST, le=1000)
+    password_hash_memory_kib: int = Field(
+        default=64 * 1024, ge=MIN_PASSWORD_HASH_MEMORY_KIB, le=4 * 1024 * 1024
+    )
+    password_hash_parallelism: int = Field(default=4, ge=1, le=255)
 
     admin_username: str | None = None
     admin_password: SecretStr | None = None

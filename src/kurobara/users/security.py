@@ -1,24 +1,46 @@
-"""Password hashing (argon2) and access tokens (JWT, HS256).
+"""Password hashing (argon2id) and access tokens (JWT, HS256).
 
 A token carries a fingerprint of the password hash, so changing the password signs every
-earlier token out.
+earlier token out. The hashing cost comes from the settings (``configure_password_hashing``,
+called by the app and the CLI); argon2 writes the cost into each hash, so hashes made with
+other costs still verify.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import anyio
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-# Verified against when the username does not exist, so that the response time does not tell.
-_DUMMY_HASH = _hasher.hash("kurobara-timing-equaliser")
+from kurobara.config import Settings
+
 ALGORITHM = "HS256"
+# argon2-cffi's defaults equal the settings' defaults, until the settings say otherwise.
+_hasher = PasswordHasher()
+
+
+def configure_password_hashing(settings: Settings) -> None:
+    """Hash new passwords with the settings' argon2id cost, in this whole process."""
+    global _hasher
+    _hasher = PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_cost=settings.password_hash_memory_kib,
+        parallelism=settings.password_hash_parallelism,
+    )
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    # Verified against when the username does not exist, so that the response time does not
+    # tell; made with the current cost, since the cost is what the time depends on.
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash("kurobara-timing-equaliser")
 
 
 async def hash_password(password: str) -> str:
@@ -27,13 +49,26 @@ async def hash_password(password: str) -> str:
 
 
 async def verify_password(password: str, hashed: str | None) -> bool:
+    hasher = _hasher
+
     def verify() -> bool:
+        against = hashed or _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
         try:
-            return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+            return hasher.verify(against, password) and hashed is not None
         except (VerificationError, InvalidHashError):
             return False
 
     return await anyio.to_thread.run_sync(verify)
+
+
+def hash_is_weaker(hashed: str) -> bool:
+    """Whether a stored hash costs less memory or time than new hashes do now (the cost was
+    raised since it was made), so that a login should store the password anew."""
+    try:
+        stored = extract_parameters(hashed)
+    except InvalidHashError:
+        return False
+    return stored.memory_cost < _hasher.memory_cost or stored.time_cost < _hasher.time_cost
 
 
 def password_fingerprint(hashed: str) -> str:

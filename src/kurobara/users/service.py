@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.users.models import User
-from kurobara.users.security import hash_password, verify_password
+from kurobara.users.security import hash_is_weaker, hash_password, verify_password
 from kurobara.users.throttle import LoginThrottle
 
 
@@ -102,6 +102,11 @@ async def authenticate(*, db_session: AsyncSession, username: str, password: str
     valid = await verify_password(password, user.hashed_password if user else None)
     if user is None or not valid or not user.is_active:
         return None
+    if hash_is_weaker(user.hashed_password):
+        # The configured cost was raised: store this password at the new cost now that we have
+        # it in the clear. The token fingerprint changes with it, so other sessions sign out once.
+        user.hashed_password = await hash_password(password)
+        await db_session.commit()
     return user
 
 
