@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kurobara.app import create_app
-from kurobara.config import Settings
+from kurobara.config import MIN_PASSWORD_HASH_MEMORY_KIB, MIN_PASSWORD_HASH_TIME_COST, Settings
 from kurobara.db.engine import Database
 from kurobara.db.migrate import upgrade
 from tests.factories import UserFactory
@@ -31,6 +31,19 @@ T = TypeVar("T")
 REQUIRE_SERVICES = os.environ.get("KUROBARA_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("KUROBARA_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("KUROBARA_TEST_REDIS_URL")
+
+# The lowest password-hashing cost the settings allow (OWASP's minimum), for every app, CLI and
+# server the tests start: argon2 at the production default was most of the API tests' time.
+PASSWORD_HASHING_ENV = {
+    "KUROBARA_PASSWORD_HASH_TIME_COST": str(MIN_PASSWORD_HASH_TIME_COST),
+    "KUROBARA_PASSWORD_HASH_MEMORY_KIB": str(MIN_PASSWORD_HASH_MEMORY_KIB),
+    "KUROBARA_PASSWORD_HASH_PARALLELISM": "1",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for key, value in PASSWORD_HASHING_ENV.items():
+        os.environ.setdefault(key, value)
 
 
 def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:

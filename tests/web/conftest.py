@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import require_service
+from tests.conftest import PASSWORD_HASHING_ENV, require_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -92,6 +92,7 @@ def server(db_url: str, tmp_path: Path, server_env: dict[str, str]) -> Iterator[
         "KUROBARA_DATA_DIR": str(tmp_path),
         "KUROBARA_BUILTIN_PROVIDERS": "false",
         "KUROBARA_MONITOR_ENABLED": "false",
+        **PASSWORD_HASHING_ENV,
         **server_env,
     }
     log_path = tmp_path / "serve.log"
