@@ -8,6 +8,7 @@ exports it). Without it the PostgreSQL cases skip with a reason, unless
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from collections.abc import AsyncIterator, Coroutine
@@ -123,10 +124,9 @@ async def truncate_postgres(url: str) -> None:
     await engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A migrated, empty database: a fresh SQLite file, or the PostgreSQL test database
-    truncated after the test."""
+@contextlib.asynccontextmanager
+async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The body of ``db_url``, for conftests that override it for some tests."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "kurobara.db"
@@ -139,6 +139,14 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         yield url
     finally:
         await truncate_postgres(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty database: a fresh SQLite file, or the PostgreSQL test database
+    truncated after the test."""
+    async with empty_database(request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,8 +25,9 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 
-from tests.conftest import PASSWORD_HASHING_ENV, require_service
+from tests.conftest import PASSWORD_HASHING_ENV, empty_database, require_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -83,38 +85,134 @@ class Server:
             assert response.status_code == 201, response.text
 
 
-@pytest.fixture
-def server(db_url: str, tmp_path: Path, server_env: dict[str, str]) -> Iterator[Server]:
-    """``python -m kurobara serve`` as a user runs it, torn down before ``db_url`` cleans up."""
-    port = free_port()
+def _start(
+    db_url: str, directory: Path, server_env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], Server]:
+    """``python -m kurobara serve`` as a user runs it, ready; the caller stops it."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("KUROBARA_")} | {
         "KUROBARA_DATABASE_URL": db_url,
-        "KUROBARA_DATA_DIR": str(tmp_path),
+        "KUROBARA_DATA_DIR": str(directory),
         "KUROBARA_BUILTIN_PROVIDERS": "false",
         "KUROBARA_MONITOR_ENABLED": "false",
         **PASSWORD_HASHING_ENV,
         **server_env,
     }
-    log_path = tmp_path / "serve.log"
-    with log_path.open("w") as log:
+    port = free_port()
+    served = Server(url=f"http://127.0.0.1:{port}", log=directory / "serve.log")
+    with served.log.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "kurobara", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=tmp_path,
+            cwd=directory,
         )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_ready(proc, url, log_path)
-            yield Server(url=url, log=log_path)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+    try:
+        _wait_until_ready(proc, served.url, served.log)
+    except BaseException:
+        _stop(proc)
+        raise
+    return proc, served
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+@dataclass
+class ServerPool:
+    """The default-configured servers of one test module, one per database, kept running from
+    test to test: ``db_url`` empties the database before each test instead. Starting a server
+    took longer than most browser tests."""
+
+    directory: Path
+    template: Path
+    running: dict[str, tuple[subprocess.Popen[bytes], Server]] = field(default_factory=dict)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.directory / "kurobara.db"
+
+    def empty_sqlite(self) -> str:
+        """The pool's SQLite file, reset to the migrated, empty template. The backup API copies
+        into the file under SQLite's own locking, so the server keeps its connections."""
+        if not self.sqlite_path.exists():
+            shutil.copy(self.template, self.sqlite_path)
+        else:
+            with (
+                contextlib.closing(sqlite3.connect(self.template)) as source,
+                contextlib.closing(sqlite3.connect(self.sqlite_path, timeout=30)) as target,
+            ):
+                source.backup(target)
+        return f"sqlite+aiosqlite:///{self.sqlite_path}"
+
+    def server(self, db_url: str) -> Server:
+        if db_url in self.running:
+            proc, served = self.running[db_url]
+            if proc.poll() is None:
+                return served
+            del self.running[db_url]
+        directory = self.directory / f"server-{len(self.running) + 1}"
+        directory.mkdir(exist_ok=True)
+        self.running[db_url] = _start(db_url, directory, {})
+        return self.running[db_url][1]
+
+    def stop(self) -> None:
+        for proc, _ in self.running.values():
+            _stop(proc)
+        self.running.clear()
+
+
+@pytest.fixture(scope="module")
+def server_pool(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[ServerPool]:
+    pool = ServerPool(directory=tmp_path_factory.mktemp("servers"), template=sqlite_template)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+def _shares_a_server(request: pytest.FixtureRequest) -> bool:
+    """A test of the default server shares its module's; one with ``server_env`` overrides
+    gets its own, since its start-up may write what emptying the database would take away."""
+    return "server" in request.fixturenames and not request.getfixturevalue("server_env")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """As in tests/conftest.py; a test on the shared SQLite server gets that server's file,
+    emptied."""
+    if request.param == "sqlite" and _shares_a_server(request):
+        pool: ServerPool = request.getfixturevalue("server_pool")
+        yield pool.empty_sqlite()
+        return
+    async with empty_database(request, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def server(
+    db_url: str, tmp_path: Path, server_env: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """``python -m kurobara serve`` as a user runs it against ``db_url``: the module's shared
+    server, or with ``server_env`` overrides the test's own, torn down before ``db_url``
+    cleans up."""
+    if not server_env:
+        pool: ServerPool = request.getfixturevalue("server_pool")
+        yield pool.server(db_url)
+        return
+    proc, served = _start(db_url, tmp_path, server_env)
+    try:
+        yield served
+    finally:
+        _stop(proc)
 
 
 def _wait_until_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
@@ -135,8 +233,9 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture
-async def browser(chromium_path: Path) -> AsyncIterator[Any]:
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def session_browser() -> AsyncIterator[Any]:
+    """One Chromium for the whole run; each test gets its own context (cookies, storage)."""
     try:
         from playwright.async_api import async_playwright
     except ImportError:  # pragma: no cover - the dev extras install it
@@ -144,12 +243,25 @@ async def browser(chromium_path: Path) -> AsyncIterator[Any]:
         raise
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
-            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
             yield chromium
         finally:
             await chromium.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Playwright objects belong to the loop that made them: a test using the session's Chromium
+    # runs in the session's event loop.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
+
+
+@pytest.fixture
+def browser(chromium_path: Path, request: pytest.FixtureRequest) -> Any:
+    return request.getfixturevalue("session_browser")
 
 
 @dataclass
@@ -195,7 +307,7 @@ def _console_error(message: Any, errors: list[str]) -> None:
         errors.append(f"console error: {message.text}")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def page(
     browser: Any,
     server: Server,
