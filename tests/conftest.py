@@ -133,8 +133,8 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         shutil.copy(template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
+    # Empty from the start (a fresh schema) and after every test, so once per test is enough.
     url: str = request.getfixturevalue("postgres_schema")
-    await truncate_postgres(url)
     try:
         yield url
     finally:
@@ -144,7 +144,7 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A migrated, empty database: a fresh SQLite file, or the PostgreSQL test database
-    truncated after the test."""
+    (migrated from an empty schema, truncated after each test)."""
     async with empty_database(request, tmp_path) as url:
         yield url
 
