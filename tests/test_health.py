@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from kurobara.app import create_app
+from kurobara.config import Settings
+
 
 async def test_healthz_answers_without_auth(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
@@ -24,3 +27,16 @@ async def test_a_lone_surrogate_in_a_body_is_a_422_not_a_500(client: httpx.Async
     )
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+async def test_readyz_reports_redis(
+    client: httpx.AsyncClient, settings: Settings, redis_url: str
+) -> None:
+    assert (await client.get("/readyz")).json()["redis"] == "not configured"
+    app = create_app(settings.model_copy(update={"redis_url": redis_url}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://k.test") as other:
+            body = (await other.get("/readyz")).json()
+    assert body["redis"] == "ok"
+    assert body["status"] == "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kurobara import __version__
 from kurobara.config import Settings
@@ -22,6 +24,7 @@ from kurobara.db.instance import get_or_create_secret
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
 from kurobara.manga.service import TTLCache
+from kurobara.middleware import BodyLimit, RequestGuard
 from kurobara.monitoring.jobs import start_monitoring
 from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.providers.http import HttpClient
@@ -35,13 +38,21 @@ from kurobara.web import install as install_web
 
 logger = logging.getLogger("kurobara")
 
+REDIS_TIMEOUT_SECONDS = 2.0
+
 
 async def _open_redis(settings: Settings, stack: AsyncExitStack) -> Any:
     if not settings.redis_url:
         return None
     import redis.asyncio as aioredis
 
-    client = aioredis.from_url(settings.redis_url, decode_responses=True)
+    # Short timeouts: an unreachable Redis must not hold a login for long (see users/throttle.py).
+    client = aioredis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
     stack.push_async_callback(client.aclose)
     return client
 
@@ -106,14 +117,33 @@ async def healthz() -> dict[str, str]:
 
 
 @health_router.get("/readyz")
-async def readyz(db: DatabaseDep) -> JSONResponse:
-    """The database answers; a load balancer sends traffic only when this is 200."""
+async def readyz(request: Request, db: DatabaseDep) -> JSONResponse:
+    """The database answers; a load balancer sends traffic only when this is 200. Redis is
+    reported but does not make the replica unready: without it logins count in-process."""
     try:
         await db.ping()
     except Exception as exc:
         logger.warning("readiness check failed: %s", exc)
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": db.dialect})
+    redis_state = await _redis_state(request.app.state.redis)
+    return JSONResponse(
+        {
+            "status": "ok" if redis_state != "unreachable" else "degraded",
+            "database": db.dialect,
+            "redis": redis_state,
+        }
+    )
+
+
+async def _redis_state(redis: Any) -> str:
+    if redis is None:
+        return "not configured"
+    try:
+        await redis.ping()
+    except Exception as exc:
+        logger.warning("readiness: redis unreachable: %s", exc)
+        return "unreachable"
+    return "ok"
 
 
 class _AsciiJSONResponse(JSONResponse):
@@ -124,9 +154,22 @@ class _AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
+def _finite(value: Any) -> Any:
+    """The refused input as JSON can carry it: NaN, Infinity and 1e400 (read as infinity) become
+    their names, since JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+    detail = _finite(jsonable_encoder(exc.errors()))
+    return _AsciiJSONResponse({"detail": detail}, status_code=422)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -148,4 +191,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     install_web(app)
+    app.add_middleware(
+        RequestGuard,
+        default_max_bytes=settings.max_body_bytes,
+        limits=[BodyLimit(prefix="/api/v1/favorites/import", max_bytes=settings.import_max_bytes)],
+    )
+    if settings.trusted_proxies:
+        # Only these peers may say who the client is (X-Forwarded-For) and whether it used TLS;
+        # `kurobara serve` turns uvicorn's own handling off, which trusts loopback by default.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -70,7 +70,13 @@ def serve(
     asyncio.run(_migrate(settings))
     _announce(settings)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=log_level.lower()
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level.lower(),
+        # The app believes X-Forwarded-* only from KUROBARA_TRUSTED_PROXIES; uvicorn's own
+        # handling would trust any loopback peer, and so any local client's header.
+        proxy_headers=False,
     )
 
 
@@ -127,7 +133,11 @@ def demo(
         for site in hub.sites.values():
             console.print(f"  {site.kind:<9} {site.name:<15} {site.url}")
         uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_level=log_level
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=log_level,
+            proxy_headers=False,
         )
     finally:
         hub.stop()

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     # How long a manga's chapter list from its provider is reused (per process).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 
+    # Request hardening: body limits (bytes) and the proxies whose X-Forwarded-* are believed.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    import_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None
     metrics_token: SecretStr | None = None
@@ -80,6 +85,14 @@ class Settings(BaseSettings):
     @classmethod
     def _split_urls(cls, value: object) -> object:
         # Apprise URLs contain commas rarely and spaces never; accept either as a separator.
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        # "10.0.0.1, 10.0.0.0/8" as uvicorn's --forwarded-allow-ips writes it.
         if isinstance(value, str):
             return [part for part in value.replace(",", " ").split() if part]
         return value

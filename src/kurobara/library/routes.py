@@ -158,7 +158,19 @@ async def bulk_update_favorites(
     )
 
 
-@favorites_router.get("/export")
+@favorites_router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The favorites file, as an attachment",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 async def export_favorites(
     user: CurrentUser,
     db_session: SessionDep,

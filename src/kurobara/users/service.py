@@ -8,9 +8,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.db.instance import InstanceSetting
 from kurobara.users.models import User
 from kurobara.users.security import hash_is_weaker, hash_password, verify_password
 from kurobara.users.throttle import LoginThrottle
+
+# The instance row whose primary key lets exactly one registration become the first admin.
+FIRST_ADMIN_NAME = "first_admin"
 
 
 class UserError(Exception):
@@ -70,7 +74,9 @@ async def create(
     message, and enforced by the unique constraints for the concurrent case.
 
     With ``is_superuser=None`` the first account of an instance becomes its admin, so that a
-    fresh ``make run`` needs no extra step."""
+    fresh ``make run`` needs no extra step. Several registrations may all see an empty table;
+    each then also inserts the one ``first_admin`` instance row in its transaction, and only
+    the one whose insert wins keeps the admin flag (the others are retried as regular users)."""
     clash = await db_session.scalar(
         select(User).where(
             or_(User.username_key == username.lower(), User.email_key == email.lower())
@@ -78,22 +84,58 @@ async def create(
     )
     if clash is not None:
         raise UserExists("username" if clash.username_key == username.lower() else "email")
-    if is_superuser is None:
-        is_superuser = not await db_session.scalar(select(func.count()).select_from(User))
+    hashed = await hash_password(password)
+    claim_first = is_superuser is None and not await db_session.scalar(
+        select(func.count()).select_from(User)
+    )
+    if claim_first:
+        try:
+            return await _insert(
+                db_session,
+                username=username,
+                email=email,
+                hashed=hashed,
+                is_superuser=True,
+                claim_first=True,
+            )
+        except IntegrityError:
+            await db_session.rollback()
+    try:
+        return await _insert(
+            db_session,
+            username=username,
+            email=email,
+            hashed=hashed,
+            is_superuser=bool(is_superuser),
+            claim_first=False,
+        )
+    except IntegrityError as exc:
+        await db_session.rollback()
+        raise UserExists("username or email") from exc
+
+
+async def _insert(
+    db_session: AsyncSession,
+    *,
+    username: str,
+    email: str,
+    hashed: str,
+    is_superuser: bool,
+    claim_first: bool,
+) -> User:
     user = User(
         username=username,
         username_key=username.lower(),
         email=email,
         email_key=email.lower(),
-        hashed_password=await hash_password(password),
+        hashed_password=hashed,
         is_superuser=is_superuser,
     )
     db_session.add(user)
-    try:
-        await db_session.commit()
-    except IntegrityError as exc:
-        await db_session.rollback()
-        raise UserExists("username or email") from exc
+    if claim_first:
+        await db_session.flush()
+        db_session.add(InstanceSetting(name=FIRST_ADMIN_NAME, value=str(user.id)))
+    await db_session.commit()
     return user
 
 
@@ -127,11 +169,11 @@ async def login(
     """Authenticate through the login throttle; the API and the web UI share it so that
     failures on either count together. Raises ``LoginThrottled`` or ``InvalidCredentials``."""
     key = throttle_key(username=username, client=client)
-    if wait := await throttle.retry_after(key):
+    # Counted before the password is checked: concurrent guesses cannot all pass the limit.
+    if wait := await throttle.attempt(key):
         raise LoginThrottled(wait)
     user = await authenticate(db_session=db_session, username=username, password=password)
     if user is None:
-        await throttle.record_failure(key)
         raise InvalidCredentials
     await throttle.reset(key)
     return user

@@ -1,75 +1,128 @@
-"""Login throttling: after N failed logins for one username from one client, answer 429 until the
-window passes. In-process by default; shared through Redis when ``KUROBARA_REDIS_URL`` is set, so
-that replicas count together."""
+"""Login throttling: at most N password checks for one username from one client per window; past
+that, 429 until the window passes. In-process by default; shared through Redis when
+``KUROBARA_REDIS_URL`` is set, so that replicas count together.
+
+An attempt is counted *before* its password is checked, atomically (a lock in memory, ``INCR``
+in Redis), so that concurrent guesses cannot all slip in under the limit; a successful login
+clears the count. When Redis does not answer, logins fall back to the in-process count (with a
+warning) rather than failing: a throttle per replica beats no login at all.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import deque
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# How long logins use the in-process count after Redis failed, before Redis is tried again.
+REDIS_RETRY_SECONDS = 30.0
+_MAX_KEYS = 100_000
+
 
 class LoginThrottle(Protocol):
-    async def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may try again; 0 when it may now."""
+    async def attempt(self, key: str) -> int:
+        """Count one login attempt for ``key``. 0: check the password; otherwise the seconds
+        until ``key`` may try again (the attempt must not be checked)."""
 
-    async def record_failure(self, key: str) -> None: ...
-
-    async def reset(self, key: str) -> None: ...
+    async def reset(self, key: str) -> None:
+        """The login succeeded: forget the attempts of ``key``."""
 
 
 class MemoryLoginThrottle:
+    """Sliding window of attempt times per key, under a lock."""
+
     def __init__(self, *, max_failures: int, window_seconds: int) -> None:
         self.max_failures = max_failures
         self.window = window_seconds
-        self._failures: dict[str, deque[float]] = {}
+        self._attempts: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
 
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        horizon = time.monotonic() - self.window
-        while failures and failures[0] <= horizon:
-            failures.popleft()
-        return failures
+    def _recent(self, key: str, now: float) -> deque[float]:
+        attempts = self._attempts.setdefault(key, deque())
+        while attempts and attempts[0] <= now - self.window:
+            attempts.popleft()
+        return attempts
 
-    async def retry_after(self, key: str) -> int:
-        failures = self._recent(key)
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, int(failures[0] + self.window - time.monotonic()) + 1)
-
-    async def record_failure(self, key: str) -> None:
-        self._recent(key).append(time.monotonic())
-        if len(self._failures) > 100_000:  # bound memory under a credential-stuffing flood
-            self._failures = {k: v for k, v in self._failures.items() if v}
+    async def attempt(self, key: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            attempts = self._recent(key, now)
+            if len(attempts) >= self.max_failures:
+                return max(1, int(attempts[0] + self.window - now) + 1)
+            attempts.append(now)
+            if len(self._attempts) > _MAX_KEYS:  # bound memory under a credential-stuffing flood
+                self._attempts = {k: v for k, v in self._attempts.items() if v}
+        return 0
 
     async def reset(self, key: str) -> None:
-        self._failures.pop(key, None)
+        with self._lock:
+            self._attempts.pop(key, None)
 
 
 class RedisLoginThrottle:
-    """Fixed window per key: INCR, with the expiry set on the first failure."""
+    """Fixed window per key: ``INCR`` and ``EXPIRE NX`` in one MULTI, so the count and its
+    expiry are set together whatever else runs; answers from ``fallback`` while Redis fails."""
 
-    def __init__(self, redis: Any, *, max_failures: int, window_seconds: int) -> None:
+    def __init__(
+        self,
+        redis: Any,
+        *,
+        max_failures: int,
+        window_seconds: int,
+        fallback: LoginThrottle | None = None,
+    ) -> None:
         self.redis = redis
         self.max_failures = max_failures
         self.window = window_seconds
+        self.fallback = fallback or MemoryLoginThrottle(
+            max_failures=max_failures, window_seconds=window_seconds
+        )
+        self._failed_at: float | None = None
 
     @staticmethod
     def _key(key: str) -> str:
         return f"kurobara:login-failures:{key}"
 
-    async def retry_after(self, key: str) -> int:
-        count = await self.redis.get(self._key(key))
-        if count is None or int(count) < self.max_failures:
-            return 0
-        ttl = await self.redis.ttl(self._key(key))
-        return max(1, int(ttl))
+    def _redis_usable(self) -> bool:
+        return self._failed_at is None or time.monotonic() - self._failed_at > REDIS_RETRY_SECONDS
 
-    async def record_failure(self, key: str) -> None:
+    def _redis_failed(self, exc: Exception) -> None:
+        self._failed_at = time.monotonic()
+        logger.warning(
+            "redis unreachable, login throttle counts in this process for %ds: %s",
+            REDIS_RETRY_SECONDS,
+            exc,
+        )
+
+    async def attempt(self, key: str) -> int:
+        if self._redis_usable():
+            try:
+                return await self._attempt(key)
+            except (OSError, RedisError) as exc:
+                self._redis_failed(exc)
+        return await self.fallback.attempt(key)
+
+    async def _attempt(self, key: str) -> int:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(self._key(key))
             pipe.expire(self._key(key), self.window, nx=True)
-            await pipe.execute()
+            pipe.ttl(self._key(key))
+            count, _, ttl = await pipe.execute()
+        self._failed_at = None
+        if int(count) <= self.max_failures:
+            return 0
+        return max(1, int(ttl))
 
     async def reset(self, key: str) -> None:
-        await self.redis.delete(self._key(key))
+        await self.fallback.reset(key)
+        if self._redis_usable():
+            try:
+                await self.redis.delete(self._key(key))
+            except (OSError, RedisError) as exc:
+                self._redis_failed(exc)

@@ -1,0 +1,150 @@
+"""Schemathesis over every operation of the OpenAPI document, against a real loopback server on
+each database: unauthenticated, as a user and as an admin. No answer may be a 5xx, and every
+answer the document describes must match it.
+
+Examples per operation are bounded (``EXAMPLES``) and derandomized, so that a run is the same
+each time and the whole module stays within about two minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from kurobara.app import create_app
+from kurobara.config import Settings
+from tests.factories import PASSWORD
+
+EXAMPLES = 30
+# Server-sent events never end; their stream is tested in tests/monitoring/test_events.py.
+SKIPPED_PATHS = frozenset({"/api/v1/providers/events"})
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
+        super().__init__(config)
+        self.ready = ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+@dataclass
+class Served:
+    base_url: str
+    openapi: dict[str, Any]
+    headers: dict[str, dict[str, str]]
+
+
+def _serve(settings: Settings) -> tuple[_Server, threading.Thread, str]:
+    """The app with its lifespan, in a thread with its own event loop, on a free port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    ready = threading.Event()
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    server = _Server(config, ready)
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="fuzz-server", daemon=True
+    )
+    thread.start()
+    assert ready.wait(30), "the server did not start"
+    return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def _persona(client: httpx.Client, username: str) -> dict[str, str]:
+    registered = client.post(
+        "/api/v1/auth/register",
+        json={"username": username, "email": f"{username}@example.org", "password": PASSWORD},
+    )
+    assert registered.status_code == 201, registered.text
+    login = client.post("/api/v1/auth/login", data={"username": username, "password": PASSWORD})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+@pytest.fixture
+def served(db_url: str, tmp_path: Path) -> Iterator[Served]:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=db_url,
+        data_dir=tmp_path,
+        builtin_providers=False,
+        monitor_enabled=False,
+    )
+    server, thread, base_url = _serve(settings)
+    try:
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            openapi = client.get("/openapi.json").json()
+            admin = _persona(client, "alice")  # the first account is the admin
+            user = _persona(client, "bob")
+        yield Served(base_url, openapi, {"anonymous": {}, "user": user, "admin": admin})
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _fuzz(operation: Any, base_url: str, roles: dict[str, dict[str, str]]) -> None:
+    """One Hypothesis run per operation; each example picks a role and a valid or invalid
+    request."""
+    strategy = st.tuples(
+        st.sampled_from(sorted(roles)),
+        st.one_of(
+            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+        ),
+    )
+
+    @hypothesis_settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(drawn=strategy)
+    def run(drawn: tuple[str, Any]) -> None:
+        role, case = drawn
+        headers = roles[role]
+        response = case.call(base_url=base_url, headers=headers, timeout=30)
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except Exception as exc:
+            exc.add_note(f"as {role}")
+            raise
+
+    run()
+
+
+def test_no_operation_answers_5xx_or_off_schema(served: Served) -> None:
+    schema = schemathesis.openapi.from_dict(served.openapi)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 20
+    failures: list[str] = []
+    for operation in operations:
+        if operation.path in SKIPPED_PATHS:
+            continue
+        try:
+            _fuzz(operation, served.base_url, served.headers)
+        except Exception as exc:  # collected, so that one run reports every operation
+            notes = "\n".join(getattr(exc, "__notes__", []))
+            failures.append(f"--- {operation.method.upper()} {operation.path}\n{exc}\n{notes}")
+    assert not failures, "\n".join(failures)
