@@ -37,10 +37,14 @@ async def library_errors() -> AsyncIterator[None]:
     except service.MangaNotFound as exc:
         if len(exc.manga_ids) == 1:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Manga not found") from exc
-        detail = {"message": "Unknown manga", "unknown_manga_ids": [str(i) for i in exc.manga_ids]}
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail) from exc
+        raise _unknown_manga(exc) from exc
     except service.EntryNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+
+
+def _unknown_manga(exc: service.MangaNotFound) -> HTTPException:
+    detail = {"message": "Unknown manga", "unknown_manga_ids": [str(i) for i in exc.manga_ids]}
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
 
 
 library_router = APIRouter(
@@ -144,13 +148,17 @@ async def count_favorites(user: CurrentUser, db_session: SessionDep) -> Favorite
 async def bulk_update_favorites(
     payload: BulkFavoriteRequest, user: CurrentUser, db_session: SessionDep
 ) -> BulkFavoriteResult:
-    """Favorite or unfavorite up to 500 manga at once, all or nothing."""
-    updated = await service.bulk_set_favorite(
-        db_session=db_session,
-        user_id=user.id,
-        manga_ids=payload.manga_ids,
-        is_favorite=payload.is_favorite,
-    )
+    """Favorite or unfavorite up to 500 manga at once, all or nothing; an unknown id is a 404
+    that lists every unknown id, even when there is only one."""
+    try:
+        updated = await service.bulk_set_favorite(
+            db_session=db_session,
+            user_id=user.id,
+            manga_ids=payload.manga_ids,
+            is_favorite=payload.is_favorite,
+        )
+    except service.MangaNotFound as exc:
+        raise _unknown_manga(exc) from exc
     return BulkFavoriteResult(
         updated=updated,
         is_favorite=payload.is_favorite,
