@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from kurobara.db.types import UTCDateTime, utcnow
-from kurobara.library.models import LibraryEntry
+from kurobara.library.models import LibraryCounter, LibraryEntry
 from kurobara.library.rules import LIKE_ESCAPE, like_pattern, unique_ids
 from kurobara.library.schemas import SortBy, SortOrder
 from kurobara.manga.models import Manga
@@ -79,6 +79,21 @@ def with_manga(query: Select[Any], *, sources: bool = False) -> Select[Any]:
     return query.join(LibraryEntry.manga).options(manga).execution_options(populate_existing=True)
 
 
+async def lock_counter(db_session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Take the user's counter row first in every write (PostgreSQL; SQLite locks the whole
+    database on its first write). The counter triggers update it after each entry row, so a
+    transaction taking it last would lock entries, then the counter, while another holding the
+    counter waits for those entries: a deadlock. Taken first, it queues a user's writes."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        return
+    stmt = postgresql.insert(LibraryCounter).values(user_id=user_id, entries=0, favorites=0)
+    await db_session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["user_id"], set_={"entries": LibraryCounter.entries}
+        )
+    )
+
+
 async def upsert_entries(
     *,
     db_session: AsyncSession,
@@ -128,6 +143,7 @@ async def upsert_entries(
         )
     stmt = stmt.on_conflict_do_update(index_elements=["user_id", "manga_id"], set_=set_)
     try:
+        await lock_counter(db_session, user_id)
         await db_session.execute(stmt)
     except IntegrityError:
         # The foreign key caught a manga deleted since it was checked (or never existing):
@@ -210,6 +226,7 @@ async def update_entry(
             if values["is_favorite"]
             else None
         )
+    await lock_counter(db_session, user_id)
     result = await db_session.execute(
         update(LibraryEntry)
         .where(LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id)
@@ -232,6 +249,7 @@ async def remove_entry(
 ) -> None:
     """Take a manga out of the library (notes, rating and favorite go with it): idempotent."""
     await require_manga(db_session=db_session, manga_ids=[manga_id])
+    await lock_counter(db_session, user_id)
     await db_session.execute(
         delete(LibraryEntry).where(
             LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id
@@ -277,11 +295,26 @@ async def favorite_status(
 
 
 async def count_favorites(*, db_session: AsyncSession, user_id: uuid.UUID) -> int:
-    query = select(func.count()).where(
-        LibraryEntry.user_id == user_id,
-        LibraryEntry.is_favorite == True,  # noqa: E712
-    )
-    return await db_session.scalar(query) or 0
+    """One row read, however many favorites (the triggers of migration 0005 keep it exact)."""
+    return await count_entries(db_session=db_session, user_id=user_id, is_favorite=True)
+
+
+async def count_entries(
+    *, db_session: AsyncSession, user_id: uuid.UUID, is_favorite: bool | None = None
+) -> int:
+    """The user's entries (all, favorites, or the others) from the per-user counter row."""
+    row = (
+        await db_session.execute(
+            select(LibraryCounter.entries, LibraryCounter.favorites).where(
+                LibraryCounter.user_id == user_id
+            )
+        )
+    ).first()
+    if row is None:
+        return 0
+    if is_favorite is None:
+        return int(row.entries)
+    return int(row.favorites if is_favorite else row.entries - row.favorites)
 
 
 async def bulk_set_favorite(
@@ -329,6 +362,7 @@ async def _unfavorite_rows(
     order (PostgreSQL; SQLite locks the whole database), the order upserts use, so overlapping
     bulk writes queue instead of deadlocking."""
     where = (LibraryEntry.user_id == user_id, LibraryEntry.manga_id.in_(ids))
+    await lock_counter(db_session, user_id)
     if db_session.get_bind().dialect.name == "postgresql":
         await db_session.execute(
             select(LibraryEntry.id).where(*where).order_by(LibraryEntry.manga_id).with_for_update()
@@ -385,7 +419,10 @@ async def list_entries(
         .offset((page - 1) * limit)
         .subquery()
     )
-    total = await db_session.scalar(count_query.where(*conditions)) or 0
+    if search:
+        total = await db_session.scalar(count_query.where(*conditions)) or 0
+    else:  # constant time, whatever the size of the library
+        total = await count_entries(db_session=db_session, user_id=user_id, is_favorite=is_favorite)
     if total <= (page - 1) * limit:
         return Page(items=[], total=total)
     query = (
