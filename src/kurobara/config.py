@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # How long a manga's chapter list from its provider is reused (per process).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 
+    # Favorites import (docs/library.md): an import needing at most this many provider fetches
+    # answers within its request; more become a background job.
+    favorites_import_inline_max: int = Field(default=10, ge=0, le=1000)
+    # Provider fetches an import runs at once per provider (its rate limit still spaces them).
+    favorites_import_concurrency: int = Field(default=4, ge=1, le=50)
+    # Work off queued import jobs in this process (a replica may leave them to the others).
+    favorites_import_worker: bool = True
+
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None
     metrics_token: SecretStr | None = None
