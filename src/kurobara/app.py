@@ -21,6 +21,7 @@ from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
+from kurobara.library.jobs import start_import_worker
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
 from kurobara.manga.service import TTLCache
@@ -104,6 +105,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         await _bootstrap_admin(settings, db)
         await start_monitoring(app, stack)
+        await start_import_worker(app, stack)
         yield
 
 

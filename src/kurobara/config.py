@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     import_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Favorites import (docs/library.md): an import needing at most this many provider fetches
+    # answers within its request; more become a background job.
+    favorites_import_inline_max: int = Field(default=10, ge=0, le=1000)
+    # Provider fetches an import runs at once per provider (its rate limit still spaces them).
+    favorites_import_concurrency: int = Field(default=4, ge=1, le=50)
+    # Work off queued import jobs in this process (a replica may leave them to the others).
+    favorites_import_worker: bool = True
 
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None

@@ -1,7 +1,7 @@
 """Imports every ORM model so that ``Base.metadata`` knows the whole schema (Alembic, tests)."""
 
 from kurobara.db.instance import InstanceSetting
-from kurobara.library.models import LibraryEntry
+from kurobara.library.models import ImportJob, ImportJobItem, LibraryCounter, LibraryEntry
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.monitoring.models import (
     ProviderCheck,
@@ -12,7 +12,10 @@ from kurobara.monitoring.models import (
 from kurobara.users.models import User
 
 __all__ = [
+    "ImportJob",
+    "ImportJobItem",
     "InstanceSetting",
+    "LibraryCounter",
     "LibraryEntry",
     "Manga",
     "MangaSource",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
+from kurobara.db.engine import Database
+from kurobara.library import service
 from tests.factories import MangaFactory, UserFactory
 
 BULK = "/api/v1/favorites/bulk"
@@ -99,3 +102,39 @@ async def test_it_rejects_malformed_bulk_bodies_with_422(
     ):
         response = await client.patch(BULK, json=body, headers=bob.headers)
         assert response.status_code == 422, body
+
+
+async def test_a_single_unknown_id_is_listed_too(
+    client: httpx.AsyncClient, users: UserFactory, manga: MangaFactory
+) -> None:
+    bob = await users.bob()
+    known = await manga.create()
+    ghost = str(uuid.uuid4())
+    response = await client.patch(
+        BULK, json={"manga_ids": [str(known.id), ghost], "is_favorite": True}, headers=bob.headers
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"]["unknown_manga_ids"] == [ghost]
+    alone = await client.patch(
+        BULK, json={"manga_ids": [ghost], "is_favorite": True}, headers=bob.headers
+    )
+    assert alone.json()["detail"] == {"message": "Unknown manga", "unknown_manga_ids": [ghost]}
+
+
+async def test_a_foreign_key_failure_names_only_the_ids_that_are_gone(
+    users: UserFactory, manga: MangaFactory, db: Database
+) -> None:
+    # The write itself finds a manga missing (deleted after the ids were checked): the error
+    # must still list exactly the missing ids.
+    bob = await users.bob()
+    known = await manga.create()
+    ghost = uuid.uuid4()
+    async with db.session() as session:
+        with pytest.raises(service.MangaNotFound) as caught:
+            await service.upsert_entries(
+                db_session=session,
+                user_id=uuid.UUID(bob.id),
+                manga_ids=[known.id, ghost],
+                changes={"is_favorite": True},
+            )
+    assert caught.value.manga_ids == [ghost]

@@ -8,23 +8,23 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from kurobara.db.deps import SessionDep
-from kurobara.library import service, transfer
+from kurobara.library import jobs, service, transfer
 from kurobara.library.schemas import (
     BulkFavoriteRequest,
     BulkFavoriteResult,
     FavoriteCount,
     FavoritesImport,
     FavoriteStatus,
+    ImportJobRead,
     ImportReport,
     LibraryEntryChanges,
     LibraryEntryRead,
     LibraryQuery,
     ListQuery,
 )
-from kurobara.providers.deps import RegistryDep
 from kurobara.users.deps import CurrentUser
 
 TOTAL_HEADER = "X-Total-Count"
@@ -37,10 +37,14 @@ async def library_errors() -> AsyncIterator[None]:
     except service.MangaNotFound as exc:
         if len(exc.manga_ids) == 1:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Manga not found") from exc
-        detail = {"message": "Unknown manga", "unknown_manga_ids": [str(i) for i in exc.manga_ids]}
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail) from exc
+        raise _unknown_manga(exc) from exc
     except service.EntryNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+
+
+def _unknown_manga(exc: service.MangaNotFound) -> HTTPException:
+    detail = {"message": "Unknown manga", "unknown_manga_ids": [str(i) for i in exc.manga_ids]}
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
 
 
 library_router = APIRouter(
@@ -144,13 +148,17 @@ async def count_favorites(user: CurrentUser, db_session: SessionDep) -> Favorite
 async def bulk_update_favorites(
     payload: BulkFavoriteRequest, user: CurrentUser, db_session: SessionDep
 ) -> BulkFavoriteResult:
-    """Favorite or unfavorite up to 500 manga at once, all or nothing."""
-    updated = await service.bulk_set_favorite(
-        db_session=db_session,
-        user_id=user.id,
-        manga_ids=payload.manga_ids,
-        is_favorite=payload.is_favorite,
-    )
+    """Favorite or unfavorite up to 500 manga at once, all or nothing; an unknown id is a 404
+    that lists every unknown id, even when there is only one."""
+    try:
+        updated = await service.bulk_set_favorite(
+            db_session=db_session,
+            user_id=user.id,
+            manga_ids=payload.manga_ids,
+            is_favorite=payload.is_favorite,
+        )
+    except service.MangaNotFound as exc:
+        raise _unknown_manga(exc) from exc
     return BulkFavoriteResult(
         updated=updated,
         is_favorite=payload.is_favorite,
@@ -186,17 +194,72 @@ async def export_favorites(
     return Response(export.model_dump_json(), media_type="application/json", headers=headers)
 
 
-@favorites_router.post("/import", response_model=ImportReport)
+def get_import_worker(request: Request) -> jobs.ImportWorker:
+    worker: jobs.ImportWorker = request.app.state.import_worker
+    return worker
+
+
+ImportWorkerDep = Annotated[jobs.ImportWorker, Depends(get_import_worker)]
+JOB_PATH = "/api/v1/favorites/import/jobs/{job_id}"
+
+
+def _job_read(view: jobs.JobView) -> ImportJobRead:
+    job = view.job
+    return ImportJobRead(
+        job_id=job.id,
+        status=job.status,
+        total=job.total,
+        processed=job.processed,
+        progress=job.processed / job.total if job.total else 1.0,
+        imported=job.imported,
+        already_present=job.already_present,
+        failed=job.failed,
+        items=view.items,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        finished_at=job.finished_at,
+    )
+
+
+@favorites_router.post(
+    "/import",
+    response_model=ImportReport | ImportJobRead,
+    responses={202: {"model": ImportJobRead, "description": "queued as a background job"}},
+)
 async def import_favorites(
-    payload: FavoritesImport, registry: RegistryDep, user: CurrentUser, db_session: SessionDep
-) -> ImportReport:
-    """Favorite every manga of a JSON export; the report says what happened to each item."""
-    return await transfer.import_favorites(
+    payload: FavoritesImport,
+    worker: ImportWorkerDep,
+    user: CurrentUser,
+    db_session: SessionDep,
+    response: Response,
+    background: bool = False,
+) -> ImportReport | ImportJobRead:
+    """Favorite every manga of a JSON export. With few manga to fetch from providers the
+    answer is the report (200); otherwise, or with ``background=true``, a job (202) whose
+    progress and report ``GET /favorites/import/jobs/{job_id}`` shows."""
+    result = await jobs.start_import(
         db_session=db_session,
-        registry=registry,
+        worker=worker,
         user_id=user.id,
         items=payload.items,
+        background=background,
     )
+    if isinstance(result, ImportReport):
+        return result
+    response.status_code = status.HTTP_202_ACCEPTED
+    response.headers["Location"] = JOB_PATH.format(job_id=result.job.id)
+    return _job_read(result)
+
+
+@favorites_router.get("/import/jobs/{job_id}", response_model=ImportJobRead)
+async def get_import_job(
+    job_id: uuid.UUID, user: CurrentUser, db_session: SessionDep
+) -> ImportJobRead:
+    """A background import's state, progress and the outcome of each item decided so far."""
+    view = await jobs.get_job(db_session=db_session, user_id=user.id, job_id=job_id)
+    if view is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No such import job")
+    return _job_read(view)
 
 
 @favorites_router.post("/{manga_id}", response_model=LibraryEntryRead)

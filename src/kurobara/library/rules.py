@@ -1,4 +1,5 @@
-"""Pure rules of the library: search-term escaping, id de-duplication, spreadsheet-safe cells."""
+"""Pure rules of the library: search-term escaping, id de-duplication, spreadsheet-safe cells,
+and when an import gives up on a provider or leaves the request for a job."""
 
 from __future__ import annotations
 
@@ -38,3 +39,23 @@ def csv_cell(value: object) -> str:
     if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+# Failures that say the site itself is unreachable or refusing us, not that one manga is
+# missing or oddly shaped: after one of these, an import stops asking that site.
+UNREACHABLE_KINDS = frozenset({"timeout", "dns", "connect", "tls", "bot_challenge", "rate_limited"})
+
+
+def site_unreachable(kind: str, status_code: int | None = None) -> bool:
+    """Whether a provider failure of ``kind`` (and HTTP ``status_code``) should stop an import
+    from sending that provider more requests: transport failures, challenges, rate limits and
+    5xx answers do; a 404 or a page that does not parse concern only the one manga."""
+    if kind in UNREACHABLE_KINDS:
+        return True
+    return kind == "http_status" and status_code is not None and status_code >= 500
+
+
+def runs_inline(fetches: int, *, inline_max: int, background: bool) -> bool:
+    """Whether an import answers in its request: only when it needs few provider fetches
+    (matching the catalog is database work, however many items) and no job was asked for."""
+    return not background and fetches <= inline_max

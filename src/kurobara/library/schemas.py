@@ -181,3 +181,20 @@ class ImportReport(BaseModel):
     already_present: int
     failed: int
     items: list[ImportItemResult]
+
+
+ImportJobStatus = Literal["queued", "running", "done"]
+
+
+class ImportJobRead(ImportReport):
+    """A background import: the report's shape (the items decided so far, in file order) with
+    the job's state and progress. ``progress`` is ``processed / total``, 0 to 1."""
+
+    job_id: uuid.UUID
+    status: ImportJobStatus
+    total: int
+    processed: int
+    progress: float
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None

@@ -11,23 +11,28 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from kurobara.db.types import UTCDateTime, utcnow
-from kurobara.library.models import LibraryEntry
+from kurobara.library.models import LibraryCounter, LibraryEntry
 from kurobara.library.rules import LIKE_ESCAPE, like_pattern, unique_ids
 from kurobara.library.schemas import SortBy, SortOrder
 from kurobara.manga.models import Manga
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# PostgreSQL's "serialization failure" and "deadlock detected": the transaction was chosen as the
+# victim and rolled back; running it again is safe and almost always succeeds.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 ENTRY_FIELDS = frozenset({"is_favorite", "custom_title", "rating", "notes"})
 SORT_COLUMNS: dict[str, Any] = {
@@ -74,6 +79,21 @@ def with_manga(query: Select[Any], *, sources: bool = False) -> Select[Any]:
     return query.join(LibraryEntry.manga).options(manga).execution_options(populate_existing=True)
 
 
+async def lock_counter(db_session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Take the user's counter row first in every write (PostgreSQL; SQLite locks the whole
+    database on its first write). The counter triggers update it after each entry row, so a
+    transaction taking it last would lock entries, then the counter, while another holding the
+    counter waits for those entries: a deadlock. Taken first, it queues a user's writes."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        return
+    stmt = postgresql.insert(LibraryCounter).values(user_id=user_id, entries=0, favorites=0)
+    await db_session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["user_id"], set_={"entries": LibraryCounter.entries}
+        )
+    )
+
+
 async def upsert_entries(
     *,
     db_session: AsyncSession,
@@ -92,6 +112,8 @@ async def upsert_entries(
     now = utcnow()
     table = LibraryEntry.__table__
     favorite = bool(changes.get("is_favorite", False))
+    # Rows in id order: two upserts of overlapping sets then lock their rows in the same order
+    # and cannot deadlock (two browser tabs sending the same ids forward and reversed).
     rows = [
         {
             "id": uuid.uuid4(),
@@ -104,7 +126,7 @@ async def upsert_entries(
             "is_favorite": favorite,
             "favorited_at": now if favorite else None,
         }
-        for manga_id in manga_ids
+        for manga_id in sorted(manga_ids)
     ]
     stmt = _insert(db_session)(table).values(rows)
     excluded = stmt.excluded
@@ -121,11 +143,14 @@ async def upsert_entries(
         )
     stmt = stmt.on_conflict_do_update(index_elements=["user_id", "manga_id"], set_=set_)
     try:
+        await lock_counter(db_session, user_id)
         await db_session.execute(stmt)
-    except IntegrityError as exc:
-        # The foreign key caught a manga deleted since it was checked (or never existing).
+    except IntegrityError:
+        # The foreign key caught a manga deleted since it was checked (or never existing):
+        # name exactly the ids that are gone, never one that exists.
         await db_session.rollback()
-        raise MangaNotFound(manga_ids) from exc
+        await require_manga(db_session=db_session, manga_ids=manga_ids)
+        raise
 
 
 async def require_manga(*, db_session: AsyncSession, manga_ids: Iterable[uuid.UUID]) -> None:
@@ -134,6 +159,23 @@ async def require_manga(*, db_session: AsyncSession, manga_ids: Iterable[uuid.UU
     found = set((await db_session.scalars(select(Manga.id).where(Manga.id.in_(ids)))).all())
     if missing := [manga_id for manga_id in ids if manga_id not in found]:
         raise MangaNotFound(missing)
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+async def retry_once(db_session: AsyncSession, write: Callable[[], Awaitable[T]]) -> T:
+    """Run a write transaction; when the database rolls it back as a deadlock victim or a
+    serialization failure, run it once more from the start."""
+    try:
+        return await write()
+    except DBAPIError as exc:
+        if not _retryable(exc):
+            raise
+        await db_session.rollback()
+        logger.warning("library write retried after sqlstate=%s", exc.orig.sqlstate)  # type: ignore[union-attr]
+        return await write()
 
 
 async def get_entry(
@@ -149,15 +191,23 @@ async def get_entry(
 async def add_entry(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID, changes: dict[str, Any]
 ) -> LibraryEntry:
-    """Put a manga into the library (or update it there): idempotent."""
-    await require_manga(db_session=db_session, manga_ids=[manga_id])
-    await upsert_entries(
-        db_session=db_session, user_id=user_id, manga_ids=[manga_id], changes=changes
-    )
-    await db_session.commit()
-    entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
-    assert entry is not None
-    return entry
+    """Put a manga into the library (or update it there): idempotent. The entry is read back
+    in the writing transaction, so a removal racing this request cannot make it vanish before
+    the answer (the removal waits for the commit, then removes it)."""
+
+    async def write() -> LibraryEntry:
+        await require_manga(db_session=db_session, manga_ids=[manga_id])
+        await upsert_entries(
+            db_session=db_session, user_id=user_id, manga_ids=[manga_id], changes=changes
+        )
+        entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
+        if entry is None:  # the manga itself went in between: cascade-deleted with it
+            await db_session.rollback()
+            raise MangaNotFound([manga_id])
+        await db_session.commit()
+        return entry
+
+    return await retry_once(db_session, write)
 
 
 async def update_entry(
@@ -176,17 +226,21 @@ async def update_entry(
             if values["is_favorite"]
             else None
         )
+    await lock_counter(db_session, user_id)
     result = await db_session.execute(
         update(LibraryEntry)
         .where(LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id)
         .values(**values, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    # Read back before committing: a removal racing this edit either went first (no row
+    # updated: 404) or waits for this transaction (the answer shows the edited entry).
+    entry = None
+    if result.rowcount:  # type: ignore[attr-defined]
+        entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
     await db_session.commit()
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if entry is None:
         raise EntryNotFound("this manga is not in your library")
-    entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
-    assert entry is not None
     return entry
 
 
@@ -195,6 +249,7 @@ async def remove_entry(
 ) -> None:
     """Take a manga out of the library (notes, rating and favorite go with it): idempotent."""
     await require_manga(db_session=db_session, manga_ids=[manga_id])
+    await lock_counter(db_session, user_id)
     await db_session.execute(
         delete(LibraryEntry).where(
             LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id
@@ -240,11 +295,26 @@ async def favorite_status(
 
 
 async def count_favorites(*, db_session: AsyncSession, user_id: uuid.UUID) -> int:
-    query = select(func.count()).where(
-        LibraryEntry.user_id == user_id,
-        LibraryEntry.is_favorite == True,  # noqa: E712
-    )
-    return await db_session.scalar(query) or 0
+    """One row read, however many favorites (the triggers of migration 0005 keep it exact)."""
+    return await count_entries(db_session=db_session, user_id=user_id, is_favorite=True)
+
+
+async def count_entries(
+    *, db_session: AsyncSession, user_id: uuid.UUID, is_favorite: bool | None = None
+) -> int:
+    """The user's entries (all, favorites, or the others) from the per-user counter row."""
+    row = (
+        await db_session.execute(
+            select(LibraryCounter.entries, LibraryCounter.favorites).where(
+                LibraryCounter.user_id == user_id
+            )
+        )
+    ).first()
+    if row is None:
+        return 0
+    if is_favorite is None:
+        return int(row.entries)
+    return int(row.favorites if is_favorite else row.entries - row.favorites)
 
 
 async def bulk_set_favorite(
@@ -258,21 +328,23 @@ async def bulk_set_favorite(
     ``MangaNotFound`` listing all of them before anything is written. Returns the number of
     entries written (unfavoriting a manga that is not in the library writes nothing)."""
     ids = unique_ids(manga_ids)
-    await require_manga(db_session=db_session, manga_ids=ids)
-    if is_favorite:
-        await upsert_entries(
-            db_session=db_session, user_id=user_id, manga_ids=ids, changes={"is_favorite": True}
-        )
-        written = len(ids)
-    else:
-        result = await db_session.execute(
-            update(LibraryEntry)
-            .where(LibraryEntry.user_id == user_id, LibraryEntry.manga_id.in_(ids))
-            .values(is_favorite=False, favorited_at=None, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        written = result.rowcount  # type: ignore[attr-defined]
-    await db_session.commit()
+
+    async def write() -> int:
+        await require_manga(db_session=db_session, manga_ids=ids)
+        if is_favorite:
+            await upsert_entries(
+                db_session=db_session,
+                user_id=user_id,
+                manga_ids=ids,
+                changes={"is_favorite": True},
+            )
+            written = len(ids)
+        else:
+            written = await _unfavorite_rows(db_session, user_id, ids)
+        await db_session.commit()
+        return written
+
+    written = await retry_once(db_session, write)
     logger.info(
         "favorites user=%s is_favorite=%s manga=%d written=%d",
         user_id,
@@ -281,6 +353,27 @@ async def bulk_set_favorite(
         written,
     )
     return written
+
+
+async def _unfavorite_rows(
+    db_session: AsyncSession, user_id: uuid.UUID, ids: Sequence[uuid.UUID]
+) -> int:
+    """Clear the flag on the user's entries among ``ids``. The rows are locked first in id
+    order (PostgreSQL; SQLite locks the whole database), the order upserts use, so overlapping
+    bulk writes queue instead of deadlocking."""
+    where = (LibraryEntry.user_id == user_id, LibraryEntry.manga_id.in_(ids))
+    await lock_counter(db_session, user_id)
+    if db_session.get_bind().dialect.name == "postgresql":
+        await db_session.execute(
+            select(LibraryEntry.id).where(*where).order_by(LibraryEntry.manga_id).with_for_update()
+        )
+    result = await db_session.execute(
+        update(LibraryEntry)
+        .where(*where)
+        .values(is_favorite=False, favorited_at=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _filters(
@@ -326,7 +419,10 @@ async def list_entries(
         .offset((page - 1) * limit)
         .subquery()
     )
-    total = await db_session.scalar(count_query.where(*conditions)) or 0
+    if search:
+        total = await db_session.scalar(count_query.where(*conditions)) or 0
+    else:  # constant time, whatever the size of the library
+        total = await count_entries(db_session=db_session, user_id=user_id, is_favorite=is_favorite)
     if total <= (page - 1) * limit:
         return Page(items=[], total=total)
     query = (

@@ -1,6 +1,7 @@
 """Favorites export (JSON, CSV) and import. An import matches manga by provider and external id,
 so an export moves between instances whose manga ids differ; manga the instance does not know
-yet are imported from their providers through the catalog."""
+yet are imported from their providers through the catalog (``fetching.py``), within the request
+when there are few of them, else by a job (``jobs.py``)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import csv
 import io
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.db.engine import Database
 from kurobara.db.types import utcnow
-from kurobara.library import service
+from kurobara.library import fetching, service
+from kurobara.library.fetching import NO_SOURCE
 from kurobara.library.models import LibraryEntry
 from kurobara.library.rules import csv_cell
 from kurobara.library.schemas import (
@@ -25,11 +29,10 @@ from kurobara.library.schemas import (
     ImportItem,
     ImportItemResult,
     ImportReport,
+    ImportStatus,
 )
-from kurobara.manga import service as manga_service
 from kurobara.manga.models import Manga, MangaSource
-from kurobara.providers.errors import ProviderError
-from kurobara.providers.registry import ProviderRegistry, UnknownProvider
+from kurobara.providers.registry import ProviderRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -158,35 +161,6 @@ async def _match_existing(
     return matched
 
 
-async def _import_from_providers(
-    db_session: AsyncSession, registry: ProviderRegistry, item: ImportItem
-) -> tuple[uuid.UUID | None, str | None]:
-    """Import the item's manga from the first of its sources that works; (manga id, error)."""
-    if not item.sources:
-        return None, "not in the catalog and no provider source to import it from"
-    errors = []
-    for source in item.sources:
-        try:
-            manga = await manga_service.import_from_provider(
-                db_session=db_session,
-                registry=registry,
-                provider_id=source.provider_id,
-                external_id=source.external_id,
-            )
-        except (ProviderError, UnknownProvider) as exc:  # fails this item, not the import
-            await db_session.rollback()
-            logger.warning(
-                "favorites import: provider=%s external_id=%s failed: %s",
-                source.provider_id,
-                source.external_id,
-                exc,
-            )
-            errors.append(f"{source.provider_id}: {exc}")
-            continue
-        return manga.id, None
-    return None, "; ".join(errors)
-
-
 async def _write_favorites(
     db_session: AsyncSession,
     user_id: uuid.UUID,
@@ -207,41 +181,43 @@ async def _write_favorites(
             per_manga=per_manga,
             fill_blanks=True,
         )
-    await db_session.commit()
 
 
-async def import_favorites(
-    *,
-    db_session: AsyncSession,
-    registry: ProviderRegistry,
-    user_id: uuid.UUID,
-    items: Sequence[ImportItem],
-) -> ImportReport:
-    """Favorite every manga the export names. Items whose manga the user already favorited are
-    left untouched; for the others, the export's title, rating and notes fill only what the user
-    has not set. Items are reported one by one: imported, already present, or failed (why)."""
-    matched = await _match_existing(db_session, items)
-    already = await _favorited(db_session, user_id, list(matched.values()))
-    # End the read transaction: importing from a provider is network I/O (DESIGN §2).
+@dataclass(frozen=True)
+class ImportPlan:
+    """An import after matching the catalog: the local manga of the items found there, and the
+    items that need a provider fetch (the others failed already, with ``errors``)."""
+
+    found: dict[int, uuid.UUID]
+    pending: dict[int, ImportItem]
+    errors: dict[int, str]
+
+
+async def plan_import(*, db_session: AsyncSession, items: Sequence[ImportItem]) -> ImportPlan:
+    """Match every item against the catalog (database work only, in chunks) and end the read
+    transaction, since fetching the rest is network I/O (DESIGN §2)."""
+    found = await _match_existing(db_session, items)
     await db_session.commit()
-    errors: dict[int, str] = {}
-    fetched: list[uuid.UUID] = []
-    for index, item in enumerate(items):
-        if index not in matched:
-            manga_id, error = await _import_from_providers(db_session, registry, item)
-            if manga_id is None:
-                errors[index] = error or "import failed"
-            else:
-                matched[index] = fetched_id = manga_id
-                fetched.append(fetched_id)
-    # A provider may name an existing manga by another form of its id, one already favorited.
-    already |= await _favorited(db_session, user_id, fetched)
+    pending = {i: item for i, item in enumerate(items) if i not in found and item.sources}
+    errors = {i: NO_SOURCE for i, item in enumerate(items) if i not in found and not item.sources}
+    return ImportPlan(found=found, pending=pending, errors=errors)
+
+
+def decide(
+    items: Mapping[int, ImportItem],
+    found: Mapping[int, uuid.UUID],
+    errors: Mapping[int, str],
+    already: set[uuid.UUID],
+) -> tuple[list[ImportItemResult], dict[uuid.UUID, ImportItem]]:
+    """Each item's outcome, in index order, and the favorites to write: a manga the user
+    already favorited (or an earlier item of the file names) is ``already_present``."""
     results: list[ImportItemResult] = []
     to_write: dict[uuid.UUID, ImportItem] = {}
-    for index, item in enumerate(items):
-        manga_id = matched.get(index)
+    for index in sorted(items):
+        item, manga_id = items[index], found.get(index)
+        status: ImportStatus
         if manga_id is None:
-            status, error = "failed", errors.get(index)
+            status, error = "failed", errors.get(index) or "import failed"
         elif manga_id in already or manga_id in to_write:
             status, error = "already_present", None
         else:
@@ -252,19 +228,65 @@ async def import_favorites(
                 index=index, title=item.title, manga_id=manga_id, status=status, error=error
             )
         )
+    return results, to_write
+
+
+async def record_outcomes(
+    *,
+    db_session: AsyncSession,
+    user_id: uuid.UUID,
+    items: Mapping[int, ImportItem],
+    found: Mapping[int, uuid.UUID],
+    errors: Mapping[int, str],
+) -> list[ImportItemResult]:
+    """Favorite the items' manga the user lacks, in the session's transaction (not committed),
+    and return each item's outcome. Favorites the user already has are left untouched."""
+    already = await _favorited(db_session, user_id, [found[i] for i in items if i in found])
+    results, to_write = decide(items, found, errors, already)
     if to_write:
         await _write_favorites(db_session, user_id, to_write)
+    return results
+
+
+def report(results: Sequence[ImportItemResult]) -> ImportReport:
     counts = {s: sum(r.status == s for r in results) for s in ("imported", "already_present")}
-    logger.info(
-        "favorites import user=%s items=%d imported=%d already_present=%d",
-        user_id,
-        len(items),
-        counts["imported"],
-        counts["already_present"],
-    )
     return ImportReport(
         imported=counts["imported"],
         already_present=counts["already_present"],
         failed=len(results) - sum(counts.values()),
-        items=results,
+        items=sorted(results, key=lambda r: r.index),
     )
+
+
+async def import_inline(
+    *,
+    db_session: AsyncSession,
+    db: Database,
+    registry: ProviderRegistry,
+    user_id: uuid.UUID,
+    items: Sequence[ImportItem],
+    plan: ImportPlan,
+    per_provider: int,
+) -> ImportReport:
+    """Finish a planned import within the request: fetch what is missing (no transaction
+    open), then write every favorite in one short transaction."""
+    fetched = await fetching.fetch_missing(
+        db=db, registry=registry, items=plan.pending, per_provider=per_provider
+    )
+    found = plan.found | {i: f.manga_id for i, f in fetched.items() if f.manga_id}
+    errors = plan.errors | {i: f.error for i, f in fetched.items() if f.error}
+    results = await record_outcomes(
+        db_session=db_session, user_id=user_id, items=dict(enumerate(items)),
+        found=found, errors=errors,
+    )  # fmt: skip
+    await db_session.commit()
+    done = report(results)
+    logger.info(
+        "favorites import user=%s items=%d imported=%d already_present=%d failed=%d",
+        user_id,
+        len(items),
+        done.imported,
+        done.already_present,
+        done.failed,
+    )
+    return done
