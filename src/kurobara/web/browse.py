@@ -118,13 +118,6 @@ class ProviderChip:
         return self.status in ("down", "disabled")
 
 
-def _left_out(is_enabled: bool, status: str) -> str | None:
-    """Why a search would skip the provider (as ``monitoring.service.search_skips`` decides)."""
-    if not is_enabled:
-        return "disabled"
-    return "down" if status == "down" else None
-
-
 @router.get("/search", name="web:search")
 async def search_page(
     request: Request,
@@ -141,12 +134,14 @@ async def search_page(
         settings=request.app.state.settings,
         now=clock.now(),
     )
+    # Why a search leaves a provider out: the rule search itself applies.
+    skips = await monitoring_service.search_skips(db_session=db_session)
     chips = [
         ProviderChip(
             id=view.provider_id,
             name=registry.get(view.provider_id).name,
             status=view.status if view.is_enabled else "disabled",
-            reason=_left_out(view.is_enabled, view.status),
+            reason=skips.get(view.provider_id),
         )
         for view in views
     ]
