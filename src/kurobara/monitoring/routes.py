@@ -9,11 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from kurobara.config import Settings
 from kurobara.db.deps import SessionDep
 from kurobara.monitoring import events, metrics, service
-from kurobara.monitoring.checker import Checker
-from kurobara.monitoring.clock import Clock
+from kurobara.monitoring.deps import CheckerDep, ClockDep, RegistryDep, SettingsDep
 from kurobara.monitoring.schemas import (
     CheckIntervalRead,
     CheckIntervalUpdate,
@@ -25,34 +23,8 @@ from kurobara.monitoring.schemas import (
     StatisticsRead,
     Window,
 )
-from kurobara.providers.registry import ProviderRegistry, UnknownProvider
+from kurobara.providers.registry import UnknownProvider
 from kurobara.users.deps import AdminUser, CurrentUser
-
-
-def _registry(request: Request) -> ProviderRegistry:
-    registry: ProviderRegistry = request.app.state.registry
-    return registry
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _checker(request: Request) -> Checker:
-    checker: Checker = request.app.state.checker
-    return checker
-
-
-RegistryDep = Annotated[ProviderRegistry, Depends(_registry)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ClockDep = Annotated[Clock, Depends(_clock)]
-CheckerDep = Annotated[Checker, Depends(_checker)]
 
 providers_router = APIRouter(prefix="/providers", tags=["providers"])
 
@@ -221,13 +193,18 @@ async def provider_history(
     provider_id: str,
     user: CurrentUser,
     db_session: SessionDep,
+    registry: RegistryDep,
     clock: ClockDep,
     window: Annotated[Window, Query(description="24h, 7d or 30d")] = "24h",
 ) -> HistoryRead:
     """Recent checks, hourly rollups (uptime, p50/p95 response time) and status changes."""
     try:
         found = await service.provider_history(
-            db_session=db_session, provider_id=provider_id, window=window, now=clock.now()
+            db_session=db_session,
+            provider_id=provider_id,
+            window=window,
+            now=clock.now(),
+            registry=registry,
         )
     except service.ProviderNotFound:
         raise _not_found(provider_id) from None

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from kurobara.monitoring.models import RESPONSE_BUCKETS_MS
 from kurobara.providers.base import HealthCheckResult
 
 UNKNOWN = "unknown"
@@ -33,6 +32,10 @@ WINDOWS: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+
+# Response-time histogram bounds (ms) of the hourly rollups; the last bucket is open-ended.
+# ``models.ProviderCheckHourly`` has one column per bound (``BUCKET_COLUMNS``).
+RESPONSE_BUCKETS_MS: tuple[int, ...] = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000)
 
 # A claimed check may run for its timeout; the lease outlives it by this much, after which
 # another replica may take the check over (its claimer died).
