@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # How long a manga's chapter list from its provider is reused (per process).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 
+    # Names this replica in check leases; default: an id stored once in data_dir/replica-id.
+    replica_id: str | None = Field(default=None, max_length=40)
+
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None
     metrics_token: SecretStr | None = None

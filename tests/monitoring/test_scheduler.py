@@ -95,6 +95,7 @@ class TestReplicas:
             won = await claims.claim_due(
                 db_session=session, owner="dead-replica", now=now, limit=12,
                 lease_until=rules.lease_expiry(now, check_timeout=1),
+                provider_ids=monitor.registry.ids(),
             )  # fmt: skip
         assert len(won) == 12
         assert await monitor.step() == []

@@ -173,6 +173,16 @@ class Checker:
             self._user_interval = cached
         return cached[1]
 
+    async def reclaim_dead_leases(self, lineage: str) -> int:
+        """Hand back leases an earlier life of this process left (see ``identity``)."""
+        async with self.db.session() as session:
+            count = await claims.reclaim_dead_leases(
+                db_session=session, lineage=lineage, keep=self.owner
+            )
+        if count:
+            logger.info("reclaimed %d leases of an earlier run owner=%s", count, self.owner)
+        return count
+
     def forget_user_interval(self) -> None:
         """A user changed their preference: read it afresh for the next check."""
         self._user_interval = None

@@ -63,12 +63,20 @@ async def claim_due(
     now: datetime,
     limit: int,
     lease_until: datetime,
+    provider_ids: Sequence[str],
 ) -> list[str]:
-    """Lease up to ``limit`` due checks to ``owner``; the provider ids it won, oldest due first."""
-    if limit <= 0:
+    """Lease up to ``limit`` due checks to ``owner``, among ``provider_ids`` (the providers this
+    replica has: another replica's provider is never claimed here, so never re-claimed in a
+    loop); the provider ids it won, oldest due first."""
+    if limit <= 0 or not provider_ids:
         return []
     order = (PS.next_check_at.asc().nulls_first(), PS.provider_id)
-    candidates = select(PS.id, PS.provider_id).where(_due(now)).order_by(*order).limit(limit)
+    candidates = (
+        select(PS.id, PS.provider_id)
+        .where(_due(now), PS.provider_id.in_(list(provider_ids)))
+        .order_by(*order)
+        .limit(limit)
+    )
     won: list[str] = []
     if db_session.get_bind().dialect.name == "postgresql":
         await _relaxed_commit(db_session)
@@ -254,10 +262,39 @@ def _transition(
     }
 
 
+async def hand_back(
+    *, db_session: AsyncSession, provider_id: str, owner: str, retry_at: datetime
+) -> bool:
+    """Give up a claimed check this replica cannot run (its provider is gone from the registry,
+    or the check crashed): the lease is released and the provider is due again at ``retry_at``
+    rather than at once, so a check that keeps failing to run does not spin."""
+    result = await db_session.execute(
+        update(PS)
+        .where(PS.provider_id == provider_id, PS.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, next_check_at=retry_at)
+    )
+    await db_session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def release_leases(*, db_session: AsyncSession, owner: str) -> int:
     """Hand back every lease of ``owner`` (on stop), so nothing stays ``testing``."""
     result = await db_session.execute(
         update(PS).where(PS.lease_owner == owner).values(lease_owner=None, lease_expires_at=None)
+    )
+    await db_session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def reclaim_dead_leases(*, db_session: AsyncSession, lineage: str, keep: str) -> int:
+    """At start-up: hand back the leases an earlier life of this process left (owners that
+    start with ``lineage`` but are not ``keep``, the current owner). They are dead for sure,
+    so the providers they hold need not wait for the leases to expire."""
+    pattern = lineage.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    result = await db_session.execute(
+        update(PS)
+        .where(PS.lease_owner.like(pattern, escape="\\"), PS.lease_owner != keep)
+        .values(lease_owner=None, lease_expires_at=None)
     )
     await db_session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -283,24 +320,45 @@ async def request_early_check(*, db_session: AsyncSession, provider_id: str, now
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def schedule_sweep(*, db_session: AsyncSession, now: datetime) -> int:
-    """The start-up sweep: every enabled provider becomes due now."""
+async def schedule_sweep(
+    *, db_session: AsyncSession, now: datetime, fresh_since: datetime, provider_ids: Sequence[str]
+) -> int:
+    """The start-up sweep: every enabled provider of ``provider_ids`` becomes due now, except
+    those any replica checked since ``fresh_since`` (or is checking): a rolling restart of
+    several replicas then sweeps once, not once per replica."""
+    if not provider_ids:
+        return 0
     result = await db_session.execute(
         update(PS)
-        .where(PS.is_enabled.is_(True), PS.is_registered.is_(True))
+        .where(
+            PS.is_enabled.is_(True),
+            PS.provider_id.in_(list(provider_ids)),
+            or_(PS.last_check.is_(None), PS.last_check < fresh_since),
+            _free(now),
+            or_(PS.next_check_at.is_(None), PS.next_check_at > now),
+        )
         .values(next_check_at=now)
     )
     await db_session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def next_due(*, db_session: AsyncSession, now: datetime) -> datetime | None:
-    """The earliest due time of an unleased enabled provider (the scheduler sleeps until then);
-    a never-checked provider is due at once."""
+async def next_due(
+    *, db_session: AsyncSession, now: datetime, provider_ids: Sequence[str]
+) -> datetime | None:
+    """The earliest due time of an unleased enabled provider among ``provider_ids`` (the
+    scheduler sleeps until then); a never-checked provider is due at once."""
+    if not provider_ids:
+        return None
     row = (
         await db_session.execute(
             select(PS.next_check_at)
-            .where(PS.is_enabled.is_(True), PS.is_registered.is_(True), _free(now))
+            .where(
+                PS.is_enabled.is_(True),
+                PS.is_registered.is_(True),
+                _free(now),
+                PS.provider_id.in_(list(provider_ids)),
+            )
             .order_by(PS.next_check_at.asc().nulls_first())
             .limit(1)
         )
