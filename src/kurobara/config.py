@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # How long a manga's chapter list from its provider is reused (per process).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 
+    # "Test now" per user and provider (admins exempt): at most this many per window.
+    manual_test_limit: int = Field(default=3, ge=1, le=1000)
+    manual_test_window_seconds: int = Field(default=60, ge=1, le=86400)
     # Names this replica in check leases; default: an id stored once in data_dir/replica-id.
     replica_id: str | None = Field(default=None, max_length=40)
 

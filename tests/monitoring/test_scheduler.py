@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from kurobara.db.engine import Database
 from kurobara.monitoring import claims, rules
-from kurobara.monitoring.checker import Checker
 from kurobara.monitoring.jobs import Monitor
 from kurobara.monitoring.models import ProviderCheck
 from tests.factories import UserFactory
@@ -254,17 +253,3 @@ async def test_manual_check_reschedules_the_next_slot(monitor: Monitor, clock: M
     await monitor.checker.check("site0")
     clock.advance(minutes=10)
     assert [r.provider_id for r in await monitor.step()] == ["site1"]
-
-
-async def test_checkers_in_two_processes_record_every_manual_check(
-    app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str
-) -> None:
-    other_db = Database(db_url)
-    other = Checker(db=other_db, registry=app.state.registry, settings=app.state.settings,
-                    clock=clock)  # fmt: skip
-    try:
-        await asyncio.gather(monitor.checker.check("site0"), other.check("site0"))
-    finally:
-        await other_db.dispose()
-    assert (await row(monitor.db, "site0")).total_checks == 2
-    assert (await row(monitor.db, "site0")).lease_owner is None

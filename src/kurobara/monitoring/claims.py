@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kurobara.monitoring import history, rules
-from kurobara.monitoring.models import ProviderStatus, ProviderTransition
+from kurobara.monitoring.models import ProviderCheck, ProviderStatus, ProviderTransition
 from kurobara.providers.base import HealthCheckResult
 from kurobara.users.models import User
 
@@ -45,6 +45,11 @@ async def _relaxed_commit(db_session: AsyncSession) -> None:
 
 def _free(now: datetime) -> ColumnElement[bool]:
     return or_(PS.lease_expires_at.is_(None), PS.lease_expires_at <= now)
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    """SQL of ``rules.lease_overdue``."""
+    return or_(PS.lease_expires_at.is_(None), PS.lease_expires_at <= now + rules.LEASE_MARGIN)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -109,15 +114,34 @@ async def claim(
     now: datetime,
     lease_until: datetime,
 ) -> bool:
-    """Lease one provider for a check run now (manual test), due or not; False when another
-    check of it holds a live lease."""
+    """Lease one provider for a check run now (manual test), due or not; False while another
+    check of it may still be running. A lease whose check's timeout has passed is taken over:
+    its holder died mid-check."""
     result = await db_session.execute(
         update(PS)
-        .where(PS.provider_id == provider_id, _free(now))
+        .where(PS.provider_id == provider_id, _overdue(now))
         .values(lease_owner=owner, lease_expires_at=lease_until)
     )
     await db_session.commit()
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def latest_check(*, db_session: AsyncSession, provider_id: str) -> ProviderCheck | None:
+    """The provider's newest recorded check (index-backed)."""
+    check: ProviderCheck | None = await db_session.scalar(
+        select(ProviderCheck)
+        .where(ProviderCheck.provider_id == provider_id)
+        .order_by(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc())
+        .limit(1)
+    )
+    return check
+
+
+async def current_status(*, db_session: AsyncSession, provider_id: str) -> str | None:
+    status: str | None = await db_session.scalar(
+        select(PS.status).where(PS.provider_id == provider_id)
+    )
+    return status
 
 
 async def shortest_user_interval(*, db_session: AsyncSession) -> int | None:
@@ -188,7 +212,9 @@ async def record_result(
         down_minutes=down_minutes,
         jitter_seconds=jitter_seconds,
     )
-    if row.lease_owner == owner:
+    # A completed check ends "testing": its own lease, and one whose holder is overdue (died
+    # mid-check: nothing it could still record is newer than this result).
+    if row.lease_owner == owner or rules.lease_overdue(row.lease_expires_at, now):
         values.update(lease_owner=None, lease_expires_at=None)
     await db_session.execute(
         update(PS)
@@ -218,6 +244,7 @@ _RECORD_COLUMNS = (
     PS.max_consecutive_failures,
     PS.check_interval,
     PS.lease_owner,
+    PS.lease_expires_at,
 )
 
 

@@ -10,9 +10,10 @@ from fastapi import Depends, Request
 from kurobara.config import Settings
 from kurobara.monitoring.checker import Checker
 from kurobara.monitoring.clock import Clock
+from kurobara.monitoring.throttle import ManualTestLimiter
 from kurobara.providers.deps import RegistryDep
 
-__all__ = ["CheckerDep", "ClockDep", "RegistryDep", "SettingsDep"]
+__all__ = ["CheckerDep", "ClockDep", "RegistryDep", "SettingsDep", "TestLimiterDep"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -30,6 +31,12 @@ def get_checker(request: Request) -> Checker:
     return checker
 
 
+def get_test_limiter(request: Request) -> ManualTestLimiter:
+    limiter: ManualTestLimiter = request.app.state.manual_test_limiter
+    return limiter
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 CheckerDep = Annotated[Checker, Depends(get_checker)]
+TestLimiterDep = Annotated[ManualTestLimiter, Depends(get_test_limiter)]

@@ -28,6 +28,7 @@ from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.events import StatusEvents
 from kurobara.monitoring.notifications import Notifier
+from kurobara.monitoring.throttle import ManualTestLimiter
 from kurobara.providers.errors import ProviderError
 from kurobara.providers.registry import ProviderRegistry
 
@@ -310,6 +311,11 @@ async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
     checker.add_start_listener(events.on_start)
     checker.add_listener(events.on_report)
     state.checker = checker
+    state.manual_test_limiter = ManualTestLimiter(
+        redis=getattr(state, "redis", None),
+        limit=settings.manual_test_limit,
+        window_seconds=settings.manual_test_window_seconds,
+    )
     stack.push_async_callback(checker.aclose)
     state.monitor = None
     if settings.monitor_enabled:

@@ -11,7 +11,13 @@ from fastapi.responses import StreamingResponse
 
 from kurobara.db.deps import SessionDep
 from kurobara.monitoring import events, metrics, service
-from kurobara.monitoring.deps import CheckerDep, ClockDep, RegistryDep, SettingsDep
+from kurobara.monitoring.deps import (
+    CheckerDep,
+    ClockDep,
+    RegistryDep,
+    SettingsDep,
+    TestLimiterDep,
+)
 from kurobara.monitoring.schemas import (
     CheckIntervalRead,
     CheckIntervalUpdate,
@@ -168,9 +174,26 @@ async def update_provider(
 
 @providers_router.post("/{provider_id}/test", response_model=CheckResultRead)
 async def test_provider(
-    provider_id: str, user: CurrentUser, checker: CheckerDep
+    provider_id: str,
+    user: CurrentUser,
+    db_session: SessionDep,
+    checker: CheckerDep,
+    limiter: TestLimiterDep,
 ) -> CheckResultRead:
-    """Run a check now and record it; concurrent requests for one provider share one check."""
+    """Run a check now and record it; concurrent requests for one provider share one check,
+    across replicas too. Regular users may test one provider a few times a minute (429 with
+    ``Retry-After`` beyond); admins are not limited."""
+    # The check is network I/O: this request must not hold a pooled connection meanwhile (the
+    # check records through its own short transactions).
+    await db_session.close()
+    if not user.is_superuser:
+        retry_after = await limiter.hit(user_id=user.id, provider_id=provider_id)
+        if retry_after:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail=f"Too many tests of {provider_id!r}: try again in {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )
     try:
         report = await checker.check(provider_id, trigger="manual")
     except UnknownProvider:

@@ -142,9 +142,17 @@ def lease_expiry(now: datetime, *, check_timeout: float) -> datetime:
     return now + timedelta(seconds=check_timeout) + LEASE_MARGIN
 
 
+def lease_overdue(lease_expires_at: datetime | None, now: datetime) -> bool:
+    """No check can still be running under this lease: none was taken, or the check's own
+    timeout has passed (its holder died or is about to record). Only the margin is left."""
+    return lease_expires_at is None or lease_expires_at <= now + LEASE_MARGIN
+
+
 def display_status(status: str, *, lease_expires_at: datetime | None, now: datetime) -> str:
-    """``testing`` while a live lease says a check is in flight, else the completed status."""
-    if lease_expires_at is not None and lease_expires_at > now:
+    """``testing`` while a lease says a check is in flight (within the check's timeout), else
+    the completed status: a crashed replica's lease stops showing ``testing`` once its check
+    could no longer be running."""
+    if not lease_overdue(lease_expires_at, now):
         return TESTING
     return status
 
