@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, rules
+from kurobara.monitoring import claims, rules, service
 from kurobara.monitoring.jobs import Monitor
 from kurobara.monitoring.models import ProviderCheck
+from kurobara.providers.registry import ProviderRegistry
 from tests.factories import UserFactory
 from tests.monitoring.conftest import ManualClock
 from tests.monitoring.helpers import eventually, row, status_of
@@ -253,3 +254,41 @@ async def test_manual_check_reschedules_the_next_slot(monitor: Monitor, clock: M
     await monitor.checker.check("site0")
     clock.advance(minutes=10)
     assert [r.provider_id for r in await monitor.step()] == ["site1"]
+
+
+async def test_a_replica_claims_only_the_providers_it_has(
+    app: FastAPI, client: httpx.AsyncClient, users: UserFactory, monitor: Monitor,
+    clock: ManualClock, db_url: str,
+) -> None:  # fmt: skip
+    bob = await users.bob()
+    state = app.state
+    smaller = ProviderRegistry([state.registry.get("site0")])
+    other_db = Database(db_url)
+    try:
+        async with other_db.session() as session:  # its start-up sync must not hide site1
+            await service.sync_registry(db_session=session, registry=smaller,
+                                        settings=state.settings)  # fmt: skip
+        other = Monitor(db=other_db, registry=smaller, settings=state.settings, clock=clock)
+        assert [r.provider_id for r in await other.step()] == ["site0"]
+    finally:
+        await other_db.dispose()
+    assert (await row(monitor.db, "site1")).lease_owner is None
+    assert (await status_of(client, bob.headers, "site1"))["status"] == "unknown"
+    assert [r.provider_id for r in await monitor.step()] == ["site1"]
+
+
+async def test_a_rolling_restart_of_three_replicas_sweeps_once(
+    app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str
+) -> None:
+    engines = [Database(db_url) for _ in range(3)]
+    try:
+        for engine in engines:  # each replica restarts in turn, a minute apart
+            replica = second_monitor(app, clock, engine)
+            await replica.sweep()
+            while await replica.step():
+                pass
+            clock.advance(minutes=1)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert await checks_by_provider(monitor.db) == Counter({"site0": 1, "site1": 1})

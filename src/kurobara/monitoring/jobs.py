@@ -95,14 +95,7 @@ class Monitor:
         any replica becomes due) and return at once: the checks run in the background, so a
         server starting with hung providers still answers."""
         if sweep:
-            now = self.clock.now()
-            async with self.db.session() as session:
-                count = await claims.schedule_sweep(
-                    db_session=session,
-                    now=now,
-                    fresh_since=now - SWEEP_FRESH,
-                    provider_ids=self.registry.ids(),
-                )
+            count = await self.sweep()
             logger.info("monitor starting owner=%s sweep=%d providers", self.owner, count)
         self._stopping.clear()
         self._wake.set()
@@ -111,6 +104,18 @@ class Monitor:
             asyncio.create_task(self.notifier.run(self._stopping), name="monitor-notifier"),
             asyncio.create_task(self._retention(), name="monitor-retention"),
         ]
+
+    async def sweep(self) -> int:
+        """Make due now every enabled provider that no replica checked in the last
+        ``SWEEP_FRESH``: the seed's "test all providers on startup", once per deployment."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            return await claims.schedule_sweep(
+                db_session=session,
+                now=now,
+                fresh_since=now - SWEEP_FRESH,
+                provider_ids=self.registry.ids(),
+            )
 
     async def stop(self) -> None:
         """Cancel in-flight checks and hand their leases back: nothing is left ``testing``."""
