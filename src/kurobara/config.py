@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     favorites_import_concurrency: int = Field(default=4, ge=1, le=50)
     # Work off queued import jobs in this process (a replica may leave them to the others).
     favorites_import_worker: bool = True
+    # "Test now" per user and provider (admins exempt): at most this many per window.
+    manual_test_limit: int = Field(default=3, ge=1, le=1000)
+    manual_test_window_seconds: int = Field(default=60, ge=1, le=86400)
+    # Names this replica in check leases; default: an id stored once in data_dir/replica-id.
+    replica_id: str | None = Field(default=None, max_length=40)
 
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None

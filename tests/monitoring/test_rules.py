@@ -130,10 +130,14 @@ def test_down_provider_with_a_short_interval_keeps_it() -> None:
 
 @pytest.mark.parametrize(
     ("lease", "shown"),
-    [(None, ACTIVE), (NOW + timedelta(seconds=1), "testing"), (NOW, ACTIVE),
+    [(None, ACTIVE),
+     (NOW + rules.LEASE_MARGIN + timedelta(seconds=1), "testing"),
+     # Within the margin only: the check's own timeout has passed, its holder died mid-check.
+     (NOW + rules.LEASE_MARGIN, ACTIVE),
+     (NOW + timedelta(seconds=1), ACTIVE),
      (NOW - timedelta(seconds=1), ACTIVE)],
 )  # fmt: skip
-def test_testing_is_shown_while_a_lease_is_live(lease: datetime | None, shown: str) -> None:
+def test_testing_is_shown_while_a_check_may_be_running(lease: datetime | None, shown: str) -> None:
     assert rules.display_status(ACTIVE, lease_expires_at=lease, now=NOW) == shown
 
 

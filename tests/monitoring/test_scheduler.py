@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, rules
-from kurobara.monitoring.checker import Checker
+from kurobara.monitoring import claims, rules, service
 from kurobara.monitoring.jobs import Monitor
 from kurobara.monitoring.models import ProviderCheck
+from kurobara.providers.registry import ProviderRegistry
 from tests.factories import UserFactory
 from tests.monitoring.conftest import ManualClock
 from tests.monitoring.helpers import eventually, row, status_of
@@ -95,6 +95,7 @@ class TestReplicas:
             won = await claims.claim_due(
                 db_session=session, owner="dead-replica", now=now, limit=12,
                 lease_until=rules.lease_expiry(now, check_timeout=1),
+                provider_ids=monitor.registry.ids(),
             )  # fmt: skip
         assert len(won) == 12
         assert await monitor.step() == []
@@ -255,15 +256,39 @@ async def test_manual_check_reschedules_the_next_slot(monitor: Monitor, clock: M
     assert [r.provider_id for r in await monitor.step()] == ["site1"]
 
 
-async def test_checkers_in_two_processes_record_every_manual_check(
-    app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str
-) -> None:
+async def test_a_replica_claims_only_the_providers_it_has(
+    app: FastAPI, client: httpx.AsyncClient, users: UserFactory, monitor: Monitor,
+    clock: ManualClock, db_url: str,
+) -> None:  # fmt: skip
+    bob = await users.bob()
+    state = app.state
+    smaller = ProviderRegistry([state.registry.get("site0")])
     other_db = Database(db_url)
-    other = Checker(db=other_db, registry=app.state.registry, settings=app.state.settings,
-                    clock=clock)  # fmt: skip
     try:
-        await asyncio.gather(monitor.checker.check("site0"), other.check("site0"))
+        async with other_db.session() as session:  # its start-up sync must not hide site1
+            await service.sync_registry(db_session=session, registry=smaller,
+                                        settings=state.settings)  # fmt: skip
+        other = Monitor(db=other_db, registry=smaller, settings=state.settings, clock=clock)
+        assert [r.provider_id for r in await other.step()] == ["site0"]
     finally:
         await other_db.dispose()
-    assert (await row(monitor.db, "site0")).total_checks == 2
-    assert (await row(monitor.db, "site0")).lease_owner is None
+    assert (await row(monitor.db, "site1")).lease_owner is None
+    assert (await status_of(client, bob.headers, "site1"))["status"] == "unknown"
+    assert [r.provider_id for r in await monitor.step()] == ["site1"]
+
+
+async def test_a_rolling_restart_of_three_replicas_sweeps_once(
+    app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str
+) -> None:
+    engines = [Database(db_url) for _ in range(3)]
+    try:
+        for engine in engines:  # each replica restarts in turn, a minute apart
+            replica = second_monitor(app, clock, engine)
+            await replica.sweep()
+            while await replica.step():
+                pass
+            clock.advance(minutes=1)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert await checks_by_provider(monitor.db) == Counter({"site0": 1, "site1": 1})

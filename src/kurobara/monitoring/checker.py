@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring import claims, rules
+from kurobara.monitoring.claims import UNSET, Unset
 from kurobara.monitoring.clock import Clock, SystemClock
+from kurobara.monitoring.models import ProviderCheck
 from kurobara.providers.base import HealthCheckResult
 from kurobara.providers.registry import ProviderRegistry
 
@@ -32,6 +34,9 @@ logger = logging.getLogger("kurobara.monitoring")
 # SQLite's busy handler sleep (up to 100 ms a turn).
 WRITE_SLOTS = 10
 SQLITE_WRITE_SLOTS = 1
+# How often a manual check waiting on another replica's check of the same provider looks for
+# its result.
+JOIN_POLL_SECONDS = 0.2
 # The shortest user preference changes rarely; re-read it at most this often while checking.
 USER_INTERVAL_TTL = timedelta(seconds=30)
 
@@ -43,10 +48,29 @@ class CheckReport:
     timestamp: datetime
     trigger: str
     applied: rules.Applied | None
+    # The stored status after a check another replica ran (a joined check has no ``applied``).
+    recorded_status: str | None = None
 
     @property
     def status(self) -> str | None:
-        return self.applied.state.status if self.applied else None
+        return self.applied.state.status if self.applied else self.recorded_status
+
+
+def _joined_report(check: ProviderCheck, status: str | None) -> CheckReport:
+    return CheckReport(
+        provider_id=check.provider_id,
+        result=HealthCheckResult(
+            ok=check.ok,
+            response_ms=check.response_time,
+            error=check.error_message,
+            error_kind=check.error_kind,
+            http_status=check.http_status,
+        ),
+        timestamp=check.checked_at,
+        trigger=check.trigger,
+        applied=None,
+        recorded_status=status,
+    )
 
 
 Listener = Callable[[CheckReport], None]
@@ -123,19 +147,12 @@ class Checker:
 
     async def _run(self, provider_id: str, *, trigger: str, claimed: bool) -> CheckReport:
         provider = self.registry.get(provider_id)
-        timeout = self.settings.check_timeout
         if not claimed:
-            now = self.clock.now()
-            async with self.write_slots, self.db.session() as session:
-                await claims.claim(
-                    db_session=session,
-                    provider_id=provider_id,
-                    owner=self.owner,
-                    now=now,
-                    lease_until=rules.lease_expiry(now, check_timeout=timeout),
-                )
+            joined = await self._claim_or_join(provider_id)
+            if joined is not None:
+                return joined
         self._tell(self._start_listeners, provider_id)
-        result = await provider.health_check(timeout)
+        result = await provider.health_check(self.settings.check_timeout)
         async with self.write_slots, self.db.session() as session:
             done = self.clock.now()
             applied = await claims.record_result(
@@ -158,6 +175,41 @@ class Checker:
         self._tell(self._listeners, report)
         return report
 
+    async def _claim_or_join(self, provider_id: str) -> CheckReport | None:
+        """Lease the provider for a check now (None: go ahead), or, while another replica's
+        check of it is in flight, wait for that check and return its recorded result: one check
+        across replicas, as within one. A holder that outlives its check's timeout is presumed
+        dead and its lease taken over. Each poll is its own short transaction."""
+        loop = asyncio.get_running_loop()
+        timeout = self.settings.check_timeout
+        deadline = loop.time() + timeout + rules.LEASE_MARGIN.total_seconds()
+        baseline: int | Unset | None = UNSET
+        while True:
+            now = self.clock.now()
+            async with self.write_slots, self.db.session() as session:
+                # A check recorded since the first look is the one joined: look before
+                # claiming, or the lease its recorder just released would be taken anew.
+                latest = await claims.latest_check(db_session=session, provider_id=provider_id)
+                latest_id = latest.id if latest is not None else None
+                if latest is not None and not isinstance(baseline, Unset) and latest_id != baseline:
+                    status = await claims.current_status(
+                        db_session=session, provider_id=provider_id
+                    )
+                    return _joined_report(latest, status)
+                if await claims.claim(
+                    db_session=session,
+                    provider_id=provider_id,
+                    owner=self.owner,
+                    now=now,
+                    lease_until=rules.lease_expiry(now, check_timeout=timeout),
+                ):
+                    return None
+            baseline = latest_id
+            if loop.time() >= deadline:
+                logger.warning("joining a check timed out provider=%s; checking", provider_id)
+                return None
+            await asyncio.sleep(JOIN_POLL_SECONDS)
+
     @staticmethod
     def _tell(listeners: Sequence[Callable[[Any], None]], value: object) -> None:
         for listener in listeners:
@@ -172,6 +224,16 @@ class Checker:
             cached = (now, await claims.shortest_user_interval(db_session=session))
             self._user_interval = cached
         return cached[1]
+
+    async def reclaim_dead_leases(self, lineage: str) -> int:
+        """Hand back leases an earlier life of this process left (see ``identity``)."""
+        async with self.db.session() as session:
+            count = await claims.reclaim_dead_leases(
+                db_session=session, lineage=lineage, keep=self.owner
+            )
+        if count:
+            logger.info("reclaimed %d leases of an earlier run owner=%s", count, self.owner)
+        return count
 
     def forget_user_interval(self) -> None:
         """A user changed their preference: read it afresh for the next check."""

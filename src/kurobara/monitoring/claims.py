@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kurobara.monitoring import history, rules
-from kurobara.monitoring.models import ProviderStatus, ProviderTransition
+from kurobara.monitoring.models import ProviderCheck, ProviderStatus, ProviderTransition
 from kurobara.providers.base import HealthCheckResult
 from kurobara.users.models import User
 
@@ -47,6 +47,11 @@ def _free(now: datetime) -> ColumnElement[bool]:
     return or_(PS.lease_expires_at.is_(None), PS.lease_expires_at <= now)
 
 
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    """SQL of ``rules.lease_overdue``."""
+    return or_(PS.lease_expires_at.is_(None), PS.lease_expires_at <= now + rules.LEASE_MARGIN)
+
+
 def _due(now: datetime) -> ColumnElement[bool]:
     return and_(
         PS.is_enabled.is_(True),
@@ -63,12 +68,20 @@ async def claim_due(
     now: datetime,
     limit: int,
     lease_until: datetime,
+    provider_ids: Sequence[str],
 ) -> list[str]:
-    """Lease up to ``limit`` due checks to ``owner``; the provider ids it won, oldest due first."""
-    if limit <= 0:
+    """Lease up to ``limit`` due checks to ``owner``, among ``provider_ids`` (the providers this
+    replica has: another replica's provider is never claimed here, so never re-claimed in a
+    loop); the provider ids it won, oldest due first."""
+    if limit <= 0 or not provider_ids:
         return []
     order = (PS.next_check_at.asc().nulls_first(), PS.provider_id)
-    candidates = select(PS.id, PS.provider_id).where(_due(now)).order_by(*order).limit(limit)
+    candidates = (
+        select(PS.id, PS.provider_id)
+        .where(_due(now), PS.provider_id.in_(list(provider_ids)))
+        .order_by(*order)
+        .limit(limit)
+    )
     won: list[str] = []
     if db_session.get_bind().dialect.name == "postgresql":
         await _relaxed_commit(db_session)
@@ -101,15 +114,34 @@ async def claim(
     now: datetime,
     lease_until: datetime,
 ) -> bool:
-    """Lease one provider for a check run now (manual test), due or not; False when another
-    check of it holds a live lease."""
+    """Lease one provider for a check run now (manual test), due or not; False while another
+    check of it may still be running. A lease whose check's timeout has passed is taken over:
+    its holder died mid-check."""
     result = await db_session.execute(
         update(PS)
-        .where(PS.provider_id == provider_id, _free(now))
+        .where(PS.provider_id == provider_id, _overdue(now))
         .values(lease_owner=owner, lease_expires_at=lease_until)
     )
     await db_session.commit()
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def latest_check(*, db_session: AsyncSession, provider_id: str) -> ProviderCheck | None:
+    """The provider's newest recorded check (index-backed)."""
+    check: ProviderCheck | None = await db_session.scalar(
+        select(ProviderCheck)
+        .where(ProviderCheck.provider_id == provider_id)
+        .order_by(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc())
+        .limit(1)
+    )
+    return check
+
+
+async def current_status(*, db_session: AsyncSession, provider_id: str) -> str | None:
+    status: str | None = await db_session.scalar(
+        select(PS.status).where(PS.provider_id == provider_id)
+    )
+    return status
 
 
 async def shortest_user_interval(*, db_session: AsyncSession) -> int | None:
@@ -180,7 +212,9 @@ async def record_result(
         down_minutes=down_minutes,
         jitter_seconds=jitter_seconds,
     )
-    if row.lease_owner == owner:
+    # A completed check ends "testing": its own lease, and one whose holder is overdue (died
+    # mid-check: nothing it could still record is newer than this result).
+    if row.lease_owner == owner or rules.lease_overdue(row.lease_expires_at, now):
         values.update(lease_owner=None, lease_expires_at=None)
     await db_session.execute(
         update(PS)
@@ -210,6 +244,7 @@ _RECORD_COLUMNS = (
     PS.max_consecutive_failures,
     PS.check_interval,
     PS.lease_owner,
+    PS.lease_expires_at,
 )
 
 
@@ -254,10 +289,39 @@ def _transition(
     }
 
 
+async def hand_back(
+    *, db_session: AsyncSession, provider_id: str, owner: str, retry_at: datetime
+) -> bool:
+    """Give up a claimed check this replica cannot run (its provider is gone from the registry,
+    or the check crashed): the lease is released and the provider is due again at ``retry_at``
+    rather than at once, so a check that keeps failing to run does not spin."""
+    result = await db_session.execute(
+        update(PS)
+        .where(PS.provider_id == provider_id, PS.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None, next_check_at=retry_at)
+    )
+    await db_session.commit()
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 async def release_leases(*, db_session: AsyncSession, owner: str) -> int:
     """Hand back every lease of ``owner`` (on stop), so nothing stays ``testing``."""
     result = await db_session.execute(
         update(PS).where(PS.lease_owner == owner).values(lease_owner=None, lease_expires_at=None)
+    )
+    await db_session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def reclaim_dead_leases(*, db_session: AsyncSession, lineage: str, keep: str) -> int:
+    """At start-up: hand back the leases an earlier life of this process left (owners that
+    start with ``lineage`` but are not ``keep``, the current owner). They are dead for sure,
+    so the providers they hold need not wait for the leases to expire."""
+    pattern = lineage.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    result = await db_session.execute(
+        update(PS)
+        .where(PS.lease_owner.like(pattern, escape="\\"), PS.lease_owner != keep)
+        .values(lease_owner=None, lease_expires_at=None)
     )
     await db_session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -283,24 +347,45 @@ async def request_early_check(*, db_session: AsyncSession, provider_id: str, now
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def schedule_sweep(*, db_session: AsyncSession, now: datetime) -> int:
-    """The start-up sweep: every enabled provider becomes due now."""
+async def schedule_sweep(
+    *, db_session: AsyncSession, now: datetime, fresh_since: datetime, provider_ids: Sequence[str]
+) -> int:
+    """The start-up sweep: every enabled provider of ``provider_ids`` becomes due now, except
+    those any replica checked since ``fresh_since`` (or is checking): a rolling restart of
+    several replicas then sweeps once, not once per replica."""
+    if not provider_ids:
+        return 0
     result = await db_session.execute(
         update(PS)
-        .where(PS.is_enabled.is_(True), PS.is_registered.is_(True))
+        .where(
+            PS.is_enabled.is_(True),
+            PS.provider_id.in_(list(provider_ids)),
+            or_(PS.last_check.is_(None), PS.last_check < fresh_since),
+            _free(now),
+            or_(PS.next_check_at.is_(None), PS.next_check_at > now),
+        )
         .values(next_check_at=now)
     )
     await db_session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def next_due(*, db_session: AsyncSession, now: datetime) -> datetime | None:
-    """The earliest due time of an unleased enabled provider (the scheduler sleeps until then);
-    a never-checked provider is due at once."""
+async def next_due(
+    *, db_session: AsyncSession, now: datetime, provider_ids: Sequence[str]
+) -> datetime | None:
+    """The earliest due time of an unleased enabled provider among ``provider_ids`` (the
+    scheduler sleeps until then); a never-checked provider is due at once."""
+    if not provider_ids:
+        return None
     row = (
         await db_session.execute(
             select(PS.next_check_at)
-            .where(PS.is_enabled.is_(True), PS.is_registered.is_(True), _free(now))
+            .where(
+                PS.is_enabled.is_(True),
+                PS.is_registered.is_(True),
+                _free(now),
+                PS.provider_id.in_(list(provider_ids)),
+            )
             .order_by(PS.next_check_at.asc().nulls_first())
             .limit(1)
         )

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
-from kurobara.monitoring import service
+from kurobara.monitoring import identity, service
 from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import SystemClock
 from kurobara.monitoring.jobs import Monitor
@@ -165,7 +165,15 @@ def check_command(
 async def run_monitor(settings: Settings) -> None:
     """Run the monitor alone until SIGINT/SIGTERM (a dedicated monitoring process)."""
     async with opened(settings) as ctx:
-        monitor = Monitor(db=ctx.db, registry=ctx.registry, settings=settings)
+        replica = identity.replica_id(settings)
+        checker = Checker(
+            db=ctx.db,
+            registry=ctx.registry,
+            settings=settings,
+            owner=identity.process_owner(replica, "monitor"),
+        )
+        await checker.reclaim_dead_leases(identity.lineage(replica, "monitor"))
+        monitor = Monitor(db=ctx.db, registry=ctx.registry, settings=settings, checker=checker)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

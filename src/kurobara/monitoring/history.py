@@ -4,11 +4,12 @@ percentiles read from the rollups, and the retention that keeps both bounded."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.monitoring import rules
@@ -95,9 +96,10 @@ async def rollups(
 
 
 async def uptime_windows(
-    *, db_session: AsyncSession, now: datetime
+    *, db_session: AsyncSession, now: datetime, provider_ids: Sequence[str] | None = None
 ) -> dict[str, dict[str, float | None]]:
-    """Uptime % per provider over every window, in one grouped query over the rollups."""
+    """Uptime % per provider over every window, in one grouped query over the rollups; only
+    of ``provider_ids`` when given (a page that shows a few)."""
     sums = []
     for window in rules.WINDOWS:
         start = rules.window_start(window, now)
@@ -108,6 +110,11 @@ async def uptime_windows(
     query = (
         select(ProviderCheckHourly.provider_id, *sums)
         .where(ProviderCheckHourly.hour >= oldest)
+        .where(
+            true()
+            if provider_ids is None
+            else ProviderCheckHourly.provider_id.in_(list(provider_ids))
+        )
         .group_by(ProviderCheckHourly.provider_id)
     )
     result: dict[str, dict[str, float | None]] = {}

@@ -1,30 +1,34 @@
 """The monitor: one component with ``start()``/``stop()``, run in-process by ``serve`` (unless
 ``KUROBARA_MONITOR_ENABLED=false``) or alone by ``kurobara monitor``.
 
-Its loop is a loop around a step: claim what is due (up to the free concurrency slots), start
-those checks, and go round again as soon as a slot frees or something falls due; ``step()`` is
-the same unit that then waits for its checks, and it is what the tests call. Beside it run the
-notification outbox and, hourly, the retention job.
+Its loop is ``while not stopping: await tick()``. A ``tick()`` waits until there may be work (a
+check finished, something asked for an early check, the last turn left slots free, the next
+provider falls due, or the poll interval ends), then claims due checks up to the free
+concurrency slots and starts them; tests call the same ``tick()`` (through ``step()``, which
+also waits for the checks it started). Beside the loop run the notification outbox and, hourly
+in its own task, the retention job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, history, rules, service
+from kurobara.monitoring import claims, history, identity, rules, service
 from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.events import StatusEvents
 from kurobara.monitoring.notifications import Notifier
+from kurobara.monitoring.throttle import ManualTestLimiter
 from kurobara.providers.errors import ProviderError
 from kurobara.providers.registry import ProviderRegistry
 
@@ -39,6 +43,12 @@ RETENTION_EVERY = timedelta(hours=1)
 EARLY_CHECK_IGNORED = frozenset({"rate_limited"})
 # After an unexpected error (database unreachable) the loop waits this long before retrying.
 ERROR_BACKOFF_SECONDS = 5.0
+# The start-up sweep skips providers any replica checked this recently: a rolling restart of
+# N replicas sweeps once, not N times.
+SWEEP_FRESH = timedelta(minutes=5)
+# A claimed check that cannot run (its provider left the registry, the check crashed) is due
+# again after the retry interval, doubled per crash in a row, at most this long.
+HAND_BACK_MAX = timedelta(hours=1)
 
 
 class Monitor:
@@ -61,32 +71,51 @@ class Monitor:
         self.notifier = notifier or Notifier(db=db, settings=settings, clock=self.clock)
         self.checker.add_listener(self._on_report)
         self.concurrency = settings.check_concurrency
-        self._running: set[asyncio.Task[CheckReport]] = set()
+        self._running: dict[asyncio.Task[CheckReport], str] = {}
+        self._crashes: dict[str, int] = {}
         self._wake = asyncio.Event()
+        self._wake.set()  # the first turn looks at once
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._next_prune: datetime | None = None
 
     @property
     def owner(self) -> str:
         return self.checker.owner
+
+    @property
+    def registry(self) -> ProviderRegistry:
+        return self.checker.registry
 
     def _on_report(self, report: CheckReport) -> None:
         if report.applied is not None and report.applied.notify:
             self.notifier.wake.set()
 
     async def start(self, *, sweep: bool = True) -> None:
-        """Make every enabled provider due (the start-up sweep) and return at once: the checks
-        run in the background, so a server starting with hung providers still answers."""
+        """The start-up sweep (every enabled provider not checked in the last few minutes by
+        any replica becomes due) and return at once: the checks run in the background, so a
+        server starting with hung providers still answers."""
         if sweep:
-            async with self.db.session() as session:
-                count = await claims.schedule_sweep(db_session=session, now=self.clock.now())
+            count = await self.sweep()
             logger.info("monitor starting owner=%s sweep=%d providers", self.owner, count)
         self._stopping.clear()
+        self._wake.set()
         self._tasks = [
-            asyncio.create_task(self._loop(), name="monitor-loop"),
+            asyncio.create_task(self.run(), name="monitor-loop"),
             asyncio.create_task(self.notifier.run(self._stopping), name="monitor-notifier"),
+            asyncio.create_task(self._retention(), name="monitor-retention"),
         ]
+
+    async def sweep(self) -> int:
+        """Make due now every enabled provider that no replica checked in the last
+        ``SWEEP_FRESH``: the seed's "test all providers on startup", once per deployment."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            return await claims.schedule_sweep(
+                db_session=session,
+                now=now,
+                fresh_since=now - SWEEP_FRESH,
+                provider_ids=self.registry.ids(),
+            )
 
     async def stop(self) -> None:
         """Cancel in-flight checks and hand their leases back: nothing is left ``testing``."""
@@ -105,10 +134,32 @@ class Monitor:
     def wake(self) -> None:
         self._wake.set()
 
-    async def step(self) -> list[CheckReport]:
-        """One unit of work: claim due checks up to the free slots, run them, record them."""
+    async def run(self) -> None:
+        """The production loop."""
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("monitor tick failed; retrying in %.0f s", ERROR_BACKOFF_SECONDS)
+                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
+
+    async def tick(self) -> list[asyncio.Task[CheckReport]]:
+        """One turn: wait until there may be work, then claim due checks up to the free slots
+        and start them; the started checks."""
+        await self._wait_for_work()
+        self._wake.clear()
         started = await self._start_due()
-        return list(await asyncio.gather(*started))
+        if started and len(self._running) < self.concurrency:
+            self._wake.set()  # more may be due right now
+        return started
+
+    async def step(self) -> list[CheckReport]:
+        """What a test drives: look now (as an early-check request does), one ``tick()``, and
+        wait for the checks it started."""
+        self.wake()
+        return list(await asyncio.gather(*await self.tick()))
 
     async def _start_due(self) -> list[asyncio.Task[CheckReport]]:
         free = self.concurrency - len(self._running)
@@ -122,23 +173,76 @@ class Monitor:
                 now=now,
                 limit=free,
                 lease_until=rules.lease_expiry(now, check_timeout=self.settings.check_timeout),
+                provider_ids=self.registry.ids(),
             )
         started = []
         for provider_id in won:
+            if provider_id not in self.registry:  # left the registry since the claim
+                await self._hand_back(provider_id)
+                continue
             task = asyncio.create_task(self.checker.run_claimed(provider_id))
-            self._running.add(task)
+            self._running[task] = provider_id
             task.add_done_callback(self._finished)
             started.append(task)
         return started
 
     def _finished(self, task: asyncio.Task[CheckReport]) -> None:
-        self._running.discard(task)
+        provider_id = self._running.pop(task, "")
         self._wake.set()
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("scheduled check failed", exc_info=task.exception())
+        if task.cancelled():
+            return
+        if task.exception() is None:
+            self._crashes.pop(provider_id, None)
+            return
+        logger.error("scheduled check failed provider=%s", provider_id, exc_info=task.exception())
+        if not self._stopping.is_set():
+            back = asyncio.create_task(
+                self._hand_back(provider_id), name=f"hand-back-{provider_id}"
+            )
+            self._tasks.append(back)
+
+    async def _hand_back(self, provider_id: str) -> None:
+        crashes = self._crashes.get(provider_id, 0)
+        self._crashes[provider_id] = crashes + 1
+        delay = min(
+            timedelta(seconds=self.settings.retry_interval_seconds) * 2**crashes, HAND_BACK_MAX
+        )
+        now = self.clock.now()
+        try:
+            async with self.db.session() as session:
+                await claims.hand_back(
+                    db_session=session, provider_id=provider_id, owner=self.owner,
+                    retry_at=now + delay,
+                )  # fmt: skip
+        except Exception:
+            logger.exception("handing back a check failed provider=%s", provider_id)
+            return
+        logger.warning(
+            "check handed back provider=%s retry_in=%.0fs", provider_id, delay.total_seconds()
+        )
+
+    async def _wait_for_work(self) -> None:
+        """Return when woken, when a slot is free and the next provider falls due, or when the
+        poll interval ends (work another replica made due)."""
+        if self._wake.is_set():
+            return
+        delay = IDLE_POLL_SECONDS
+        if len(self._running) < self.concurrency:
+            now = self.clock.now()
+            async with self.db.session() as session:
+                due = await claims.next_due(
+                    db_session=session, now=now, provider_ids=self.registry.ids()
+                )
+            if due is not None:
+                delay = min(delay, max(0.05, (due - now).total_seconds()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     async def prune(self) -> history.Pruned:
-        async with self.db.session() as session:
+        """Retention, in a write slot of its own: on SQLite it queues behind recorders instead
+        of colliding with them."""
+        async with self.checker.write_slots, self.db.session() as session:
             pruned = await history.prune(
                 db_session=session,
                 now=self.clock.now(),
@@ -154,38 +258,18 @@ class Monitor:
             )
         return pruned
 
-    async def _loop(self) -> None:
+    async def _retention(self) -> None:
+        """Hourly retention in its own task, so a long delete never holds up a tick."""
         while not self._stopping.is_set():
             try:
-                now = self.clock.now()
-                if self._next_prune is None or now >= self._next_prune:
-                    self._next_prune = now + RETENTION_EVERY
-                    await self.prune()
-                self._wake.clear()
-                started = await self._start_due()
-                if started and len(self._running) < self.concurrency:
-                    continue  # more may be due right now
-                await self._idle()
+                await self.prune()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.exception("monitor step failed; retrying in %.0f s", ERROR_BACKOFF_SECONDS)
-                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
-
-    async def _idle(self) -> None:
-        """Sleep until a slot frees, the next provider falls due, or the poll interval ends."""
-        delay = IDLE_POLL_SECONDS
-        if len(self._running) < self.concurrency:
-            now = self.clock.now()
-            async with self.db.session() as session:
-                due = await claims.next_due(db_session=session, now=now)
-            if due is not None:
-                delay = min(delay, max(0.05, (due - now).total_seconds()))
-        try:
-            async with asyncio.timeout(delay):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
+                logger.exception("retention failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RETENTION_EVERY.total_seconds()):
+                    await self._stopping.wait()
 
 
 def early_check_hook(state: Any) -> Callable[[str, ProviderError], Awaitable[None]]:
@@ -220,10 +304,23 @@ async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
     await events.start()
     stack.push_async_callback(events.aclose)
     state.events = events
-    checker = Checker(db=state.db, registry=state.registry, settings=settings, clock=clock)
+    replica = identity.replica_id(settings)
+    checker = Checker(
+        db=state.db,
+        registry=state.registry,
+        settings=settings,
+        clock=clock,
+        owner=identity.process_owner(replica, "serve"),
+    )
+    await checker.reclaim_dead_leases(identity.lineage(replica, "serve"))
     checker.add_start_listener(events.on_start)
     checker.add_listener(events.on_report)
     state.checker = checker
+    state.manual_test_limiter = ManualTestLimiter(
+        redis=getattr(state, "redis", None),
+        limit=settings.manual_test_limit,
+        window_seconds=settings.manual_test_window_seconds,
+    )
     stack.push_async_callback(checker.aclose)
     state.monitor = None
     if settings.monitor_enabled:

@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kurobara.db.base import Base, TimestampMixin, UUIDPrimaryKey
+from kurobara.monitoring.rules import RESPONSE_BUCKETS_MS
 
 
 class ProviderStatus(UUIDPrimaryKey, TimestampMixin, Base):
@@ -43,9 +44,8 @@ class ProviderStatus(UUIDPrimaryKey, TimestampMixin, Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column()
 
 
-# Response-time histogram bounds (ms) of the hourly rollups; the last bucket is open-ended.
-# Fixed columns rather than JSON so that an upsert can add to each bucket atomically.
-RESPONSE_BUCKETS_MS: tuple[int, ...] = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000)
+# One column per response-time bucket of ``rules.RESPONSE_BUCKETS_MS`` (the last open-ended):
+# fixed columns rather than JSON so that an upsert can add to each bucket atomically.
 BUCKET_COLUMNS: tuple[str, ...] = (*(f"rt_le_{b}" for b in RESPONSE_BUCKETS_MS), "rt_le_inf")
 
 
@@ -70,7 +70,8 @@ class ProviderCheck(Base):
     error_kind: Mapped[str | None] = mapped_column(String(30))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
-    # scheduled, startup, manual, search: why the check ran.
+    # Why the check ran: "scheduled" (the scheduler, start-up sweep and early checks after a
+    # failed search included), "manual" (Test now, ``kurobara providers check``).
     trigger: Mapped[str] = mapped_column(String(20), default="scheduled")
 
 

@@ -9,11 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from kurobara.config import Settings
 from kurobara.db.deps import SessionDep
 from kurobara.monitoring import events, metrics, service
-from kurobara.monitoring.checker import Checker
-from kurobara.monitoring.clock import Clock
+from kurobara.monitoring.deps import (
+    CheckerDep,
+    ClockDep,
+    RegistryDep,
+    SettingsDep,
+    TestLimiterDep,
+)
 from kurobara.monitoring.schemas import (
     CheckIntervalRead,
     CheckIntervalUpdate,
@@ -25,34 +29,8 @@ from kurobara.monitoring.schemas import (
     StatisticsRead,
     Window,
 )
-from kurobara.providers.registry import ProviderRegistry, UnknownProvider
+from kurobara.providers.registry import UnknownProvider
 from kurobara.users.deps import AdminUser, CurrentUser
-
-
-def _registry(request: Request) -> ProviderRegistry:
-    registry: ProviderRegistry = request.app.state.registry
-    return registry
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _checker(request: Request) -> Checker:
-    checker: Checker = request.app.state.checker
-    return checker
-
-
-RegistryDep = Annotated[ProviderRegistry, Depends(_registry)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ClockDep = Annotated[Clock, Depends(_clock)]
-CheckerDep = Annotated[Checker, Depends(_checker)]
 
 providers_router = APIRouter(prefix="/providers", tags=["providers"])
 
@@ -196,9 +174,26 @@ async def update_provider(
 
 @providers_router.post("/{provider_id}/test", response_model=CheckResultRead)
 async def test_provider(
-    provider_id: str, user: CurrentUser, checker: CheckerDep
+    provider_id: str,
+    user: CurrentUser,
+    db_session: SessionDep,
+    checker: CheckerDep,
+    limiter: TestLimiterDep,
 ) -> CheckResultRead:
-    """Run a check now and record it; concurrent requests for one provider share one check."""
+    """Run a check now and record it; concurrent requests for one provider share one check,
+    across replicas too. Regular users may test one provider a few times a minute (429 with
+    ``Retry-After`` beyond); admins are not limited."""
+    # The check is network I/O: this request must not hold a pooled connection meanwhile (the
+    # check records through its own short transactions).
+    await db_session.close()
+    if not user.is_superuser:
+        retry_after = await limiter.hit(user_id=user.id, provider_id=provider_id)
+        if retry_after:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail=f"Too many tests of {provider_id!r}: try again in {retry_after} s",
+                headers={"Retry-After": str(retry_after)},
+            )
     try:
         report = await checker.check(provider_id, trigger="manual")
     except UnknownProvider:
@@ -221,13 +216,18 @@ async def provider_history(
     provider_id: str,
     user: CurrentUser,
     db_session: SessionDep,
+    registry: RegistryDep,
     clock: ClockDep,
     window: Annotated[Window, Query(description="24h, 7d or 30d")] = "24h",
 ) -> HistoryRead:
     """Recent checks, hourly rollups (uptime, p50/p95 response time) and status changes."""
     try:
         found = await service.provider_history(
-            db_session=db_session, provider_id=provider_id, window=window, now=clock.now()
+            db_session=db_session,
+            provider_id=provider_id,
+            window=window,
+            now=clock.now(),
+            registry=registry,
         )
     except service.ProviderNotFound:
         raise _not_found(provider_id) from None

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from kurobara.monitoring.models import RESPONSE_BUCKETS_MS
 from kurobara.providers.base import HealthCheckResult
 
 UNKNOWN = "unknown"
@@ -33,6 +32,10 @@ WINDOWS: dict[str, timedelta] = {
     "7d": timedelta(days=7),
     "30d": timedelta(days=30),
 }
+
+# Response-time histogram bounds (ms) of the hourly rollups; the last bucket is open-ended.
+# ``models.ProviderCheckHourly`` has one column per bound (``BUCKET_COLUMNS``).
+RESPONSE_BUCKETS_MS: tuple[int, ...] = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000)
 
 # A claimed check may run for its timeout; the lease outlives it by this much, after which
 # another replica may take the check over (its claimer died).
@@ -139,9 +142,17 @@ def lease_expiry(now: datetime, *, check_timeout: float) -> datetime:
     return now + timedelta(seconds=check_timeout) + LEASE_MARGIN
 
 
+def lease_overdue(lease_expires_at: datetime | None, now: datetime) -> bool:
+    """No check can still be running under this lease: none was taken, or the check's own
+    timeout has passed (its holder died or is about to record). Only the margin is left."""
+    return lease_expires_at is None or lease_expires_at <= now + LEASE_MARGIN
+
+
 def display_status(status: str, *, lease_expires_at: datetime | None, now: datetime) -> str:
-    """``testing`` while a live lease says a check is in flight, else the completed status."""
-    if lease_expires_at is not None and lease_expires_at > now:
+    """``testing`` while a lease says a check is in flight (within the check's timeout), else
+    the completed status: a crashed replica's lease stops showing ``testing`` once its check
+    could no longer be running."""
+    if not lease_overdue(lease_expires_at, now):
         return TESTING
     return status
 

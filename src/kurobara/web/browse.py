@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +24,7 @@ from kurobara.manga import service as manga_service
 from kurobara.manga.models import Manga
 from kurobara.monitoring import service as monitoring_service
 from kurobara.monitoring.clock import Clock
-from kurobara.providers.deps import RegistryDep
+from kurobara.monitoring.deps import ClockDep, RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.providers.registry import ProviderRegistry, UnknownProvider
 from kurobara.providers.routes import MAX_QUERY_LENGTH
@@ -42,14 +42,6 @@ SORT_LABELS = {
     "title": "Title",
     "rating": "Rating",
 }
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-ClockDep = Annotated[Clock, Depends(_clock)]
 
 
 # --- images from provider sites ---------------------------------------------------------------
@@ -118,13 +110,6 @@ class ProviderChip:
         return self.status in ("down", "disabled")
 
 
-def _left_out(is_enabled: bool, status: str) -> str | None:
-    """Why a search would skip the provider (as ``monitoring.service.search_skips`` decides)."""
-    if not is_enabled:
-        return "disabled"
-    return "down" if status == "down" else None
-
-
 @router.get("/search", name="web:search")
 async def search_page(
     request: Request,
@@ -141,12 +126,14 @@ async def search_page(
         settings=request.app.state.settings,
         now=clock.now(),
     )
+    # Why a search leaves a provider out: the rule search itself applies.
+    skips = await monitoring_service.search_skips(db_session=db_session)
     chips = [
         ProviderChip(
             id=view.provider_id,
             name=registry.get(view.provider_id).name,
             status=view.status if view.is_enabled else "disabled",
-            reason=_left_out(view.is_enabled, view.status),
+            reason=skips.get(view.provider_id),
         )
         for view in views
     ]
@@ -228,29 +215,30 @@ def _missing_manga(request: Request, user: User) -> HTMLResponse:
     return _problem(request, user, status_code=404, title="Manga not found", message=message)
 
 
-async def _source_status(
+async def _source_statuses(
     request: Request,
     db_session: SessionDep,
     registry: ProviderRegistry,
     clock: Clock,
-    provider_id: str,
-) -> dict[str, str]:
-    """A source's provider name and monitor status for the manga page's badge."""
-    if provider_id not in registry:
-        return {"id": provider_id, "name": provider_id, "status": "unknown"}
-    try:
-        view = await monitoring_service.get_provider(
-            db_session=db_session,
-            registry=registry,
-            settings=request.app.state.settings,
-            now=clock.now(),
-            provider_id=provider_id,
-        )
-    except monitoring_service.ProviderNotFound:
-        status = "unknown"
-    else:
-        status = view.status if view.is_enabled else "disabled"
-    return {"id": provider_id, "name": registry.get(provider_id).name, "status": status}
+    provider_ids: list[str],
+) -> list[dict[str, str]]:
+    """Each source's provider name and monitor status for the manga page's badges, in one
+    status read for all of them."""
+    views = await monitoring_service.list_providers(
+        db_session=db_session,
+        registry=registry,
+        settings=request.app.state.settings,
+        now=clock.now(),
+        provider_ids=provider_ids,
+    )
+    found = {view.provider_id: view for view in views}
+    sources = []
+    for provider_id in provider_ids:
+        view = found.get(provider_id)
+        status = "unknown" if view is None else (view.status if view.is_enabled else "disabled")
+        name = registry.get(provider_id).name if provider_id in registry else provider_id
+        sources.append({"id": provider_id, "name": name, "status": status})
+    return sources
 
 
 @router.get("/manga/{manga_id}", name="web:manga")
@@ -269,10 +257,7 @@ async def manga_page(
     # Read the sources first: loading the library entry reloads its manga without them.
     provider_ids = [source.provider_id for source in manga.sources]
     entry = await library_service.get_entry(db_session=db_session, user_id=user.id, manga_id=parsed)
-    sources = [
-        await _source_status(request, db_session, registry, clock, provider_id)
-        for provider_id in provider_ids
-    ]
+    sources = await _source_statuses(request, db_session, registry, clock, provider_ids)
     response = render(request, "manga.html", user=user, manga=manga, entry=entry, sources=sources)
     return _with_image_origins(response, registry)
 

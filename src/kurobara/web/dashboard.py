@@ -221,9 +221,17 @@ async def providers_page(request: Request, user: SignedInUser, db_session: Sessi
         db_session=db_session, registry=state.registry, settings=state.settings, now=now
     )
     stats = await monitoring.statistics(
-        db_session=db_session, registry=state.registry, settings=state.settings, now=now
+        db_session=db_session,
+        registry=state.registry,
+        settings=state.settings,
+        now=now,
+        views=views,
     )
-    recent = await monitoring.recent_checks(db_session=db_session, limit=HEARTBEAT_CHECKS)
+    recent = await monitoring.recent_checks(
+        db_session=db_session,
+        provider_ids=[view.provider_id for view in views],
+        limit=HEARTBEAT_CHECKS,
+    )
     rows = provider_rows(views, recent)
     return render(
         request,

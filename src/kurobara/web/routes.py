@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from kurobara.db.deps import SessionDep
+from kurobara.monitoring import service as monitoring_service
 from kurobara.users import service as user_service
 from kurobara.users.models import User
 from kurobara.users.routes import client_host, login_throttle
@@ -182,7 +183,14 @@ async def save_check_interval(
     if minutes is None:
         error = "Choose one of the listed intervals."
         return _settings_page(request, user, status_code=422, errors={"interval": error})
-    await user_service.set_check_interval(db_session=db_session, user=user, interval=minutes)
+    await monitoring_service.set_user_interval(
+        db_session=db_session,
+        user=user,
+        interval=minutes,
+        settings=request.app.state.settings,
+        now=request.app.state.clock.now(),
+    )
+    request.app.state.checker.forget_user_interval()
     response = redirect(url_path(request, "web:settings"))
     set_flash(request, response, "interval-saved")
     return response

@@ -1,0 +1,172 @@
+"""``POST /providers/{id}/test``: one check across replicas, no database connection held while
+it runs, a crashed replica's lease ended by a completed check, and a per-user rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from kurobara.app import create_app
+from kurobara.config import Settings
+from kurobara.db.engine import Database
+from kurobara.monitoring import claims, identity, rules
+from kurobara.monitoring.checker import Checker
+from kurobara.monitoring.jobs import Monitor
+from tests.factories import UserFactory
+from tests.monitoring.conftest import ManualClock
+from tests.monitoring.helpers import eventually, row, status_of
+from tests.monitoring.sites import PingSite
+
+
+@pytest.fixture
+def monitor_settings() -> dict[str, object]:
+    return {"check_timeout": 5.0}
+
+
+def other_replica(app: FastAPI, clock: ManualClock, db: Database) -> Checker:
+    state = app.state
+    return Checker(db=db, registry=state.registry, settings=state.settings, clock=clock)
+
+
+def site_asked(site: PingSite) -> Callable[[], Awaitable[bool]]:
+    async def asked() -> bool:
+        return site.requests > 0
+
+    return asked
+
+
+async def lease(db: Database, provider_id: str, owner: str, clock: ManualClock) -> None:
+    now = clock.now()
+    async with db.session() as session:
+        assert await claims.claim(
+            db_session=session, provider_id=provider_id, owner=owner, now=now,
+            lease_until=rules.lease_expiry(now, check_timeout=5.0),
+        )  # fmt: skip
+
+
+async def test_presses_on_two_replicas_share_one_check(
+    app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str, site: PingSite
+) -> None:
+    site.slow_seconds = 0.5
+    site.set_fault("slow")
+    other_db = Database(db_url)
+    try:
+        here, there = await asyncio.gather(
+            monitor.checker.check("site0"), other_replica(app, clock, other_db).check("site0")
+        )
+    finally:
+        await other_db.dispose()
+    assert site.requests == 1
+    assert here.timestamp == there.timestamp
+    assert there.status == here.status == "active"
+    assert (await row(monitor.db, "site0")).total_checks == 1
+
+
+async def test_a_press_while_another_replica_checks_returns_that_check(
+    app: FastAPI, client: httpx.AsyncClient, users: UserFactory, clock: ManualClock,
+    db_url: str, site: PingSite,
+) -> None:  # fmt: skip
+    alice = await users.alice()
+    site.slow_seconds = 0.5
+    site.set_fault("slow")
+    other_db = Database(db_url)
+    try:
+        running = asyncio.create_task(other_replica(app, clock, other_db).check("site0"))
+        await eventually(site_asked(site))
+        pressed = await client.post("/api/v1/providers/site0/test", headers=alice.headers)
+        theirs = await running
+    finally:
+        await other_db.dispose()
+    assert pressed.status_code == 200
+    assert pressed.json()["timestamp"] == theirs.timestamp.isoformat().replace("+00:00", "Z")
+    assert pressed.json()["status"] == "active"
+    assert site.requests == 1
+
+
+async def test_a_completed_check_ends_a_dead_replicas_testing(
+    client: httpx.AsyncClient, users: UserFactory, monitor: Monitor, clock: ManualClock
+) -> None:
+    bob = await users.bob()
+    await lease(monitor.db, "site0", "crashed-replica/serve:1:dead", clock)
+    assert (await status_of(client, bob.headers, "site0"))["status"] == "testing"
+    clock.advance(seconds=6)  # past its check's timeout: that check cannot be running any more
+    pressed = await client.post("/api/v1/providers/site0/test", headers=bob.headers)
+    assert pressed.json()["is_success"] is True
+    assert (await status_of(client, bob.headers, "site0"))["status"] == "active"
+    assert (await row(monitor.db, "site0")).lease_owner is None
+
+
+async def test_a_restarted_process_reclaims_its_own_dead_leases_at_once(
+    app: FastAPI, settings: Settings, clock: ManualClock
+) -> None:
+    replica = identity.replica_id(settings)
+    mine_before = identity.lineage(replica, "serve") + "4242:0badcafe"
+    theirs = "another-replica/serve:7:live"
+    await lease(app.state.db, "site0", mine_before, clock)
+    await lease(app.state.db, "site1", theirs, clock)
+    restarted = create_app(settings)
+    restarted.state.clock = clock
+    async with restarted.router.lifespan_context(restarted):
+        assert (await row(restarted.state.db, "site0")).lease_owner is None
+        assert (await row(restarted.state.db, "site1")).lease_owner == theirs
+
+
+async def test_the_replica_id_survives_a_restart(settings: Settings) -> None:
+    assert identity.replica_id(settings) == identity.replica_id(settings)
+    configured = settings.model_copy(update={"replica_id": "web-1"})
+    assert identity.replica_id(configured) == "web-1"
+
+
+class TestConnections:
+    @pytest.fixture
+    def site_count(self) -> int:
+        return 1
+
+    async def test_many_presses_neither_exhaust_the_pool_nor_stall_other_requests(
+        self, client: httpx.AsyncClient, users: UserFactory, site: PingSite
+    ) -> None:
+        alice = await users.alice()
+        site.slow_seconds = 1.0
+        site.set_fault("slow")
+        presses = [
+            asyncio.create_task(client.post("/api/v1/providers/site0/test", headers=alice.headers))
+            for _ in range(45)
+        ]
+        await eventually(site_asked(site))
+        me = await client.get("/api/v1/users/me", headers=alice.headers)
+        assert me.status_code == 200
+        assert not all(p.done() for p in presses)  # /users/me answered while the check ran
+        responses = await asyncio.gather(*presses)
+        assert [r.status_code for r in responses] == [200] * 45
+        assert site.requests == 1
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def monitor_settings(self) -> dict[str, object]:
+        return {"manual_test_limit": 3, "manual_test_window_seconds": 60}
+
+    async def test_a_user_may_test_a_provider_a_few_times_a_minute(
+        self, client: httpx.AsyncClient, users: UserFactory
+    ) -> None:
+        bob = await users.bob()
+        answers = [
+            await client.post("/api/v1/providers/site0/test", headers=bob.headers) for _ in range(4)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert int(answers[-1].headers["Retry-After"]) > 0
+        assert "Too many tests of 'site0'" in answers[-1].json()["detail"]
+        other = await client.post("/api/v1/providers/site1/test", headers=bob.headers)
+        assert other.status_code == 200  # per provider
+
+    async def test_admins_are_not_rate_limited(
+        self, client: httpx.AsyncClient, users: UserFactory
+    ) -> None:
+        alice = await users.alice()
+        for _ in range(5):
+            response = await client.post("/api/v1/providers/site0/test", headers=alice.headers)
+            assert response.status_code == 200
