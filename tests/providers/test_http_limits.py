@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Iterator
 import psutil
 import pytest
 
-from kurobara.providers.errors import ProviderError
+from kurobara.config import Settings
+from kurobara.providers.errors import ProviderError, retry_after_seconds
 from kurobara.providers.fakes.madara import FakeMadaraSite
 from kurobara.providers.http import HttpClient
 from kurobara.providers.madara import MadaraProvider
@@ -145,3 +146,67 @@ async def test_x_ratelimit_retry_after_as_a_unix_time_pauses_too(
     asked = site.requests
     assert await kind_of(http.get("ping", site.url, timeout=TIMEOUT)) == "rate_limited"
     assert site.requests == asked
+
+
+async def test_pages_and_images_have_their_own_caps(madara: FakeMadaraSite) -> None:
+    http = HttpClient(user_agent="t", timeout=5, max_page_bytes=1000, max_image_bytes=MiB)
+    cover = madara.absolute(f"/wp-content/uploads/covers/{madara.catalog.series[0].slug}.svg")
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await http.get("md", madara.url)  # the home page declares more than 1 000 bytes
+        image = await http.get("md", cover, body="image")
+    finally:
+        await http.aclose()
+    assert (caught.value.kind, caught.value.status_code) == ("too_large", 200)
+    assert image.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_the_caps_come_from_the_settings() -> None:
+    settings = Settings(_env_file=None, http_max_page_bytes=65536, http_max_image_bytes=131072)
+    http = HttpClient.from_settings(settings)
+    assert http.max_bytes == {"page": 65536, "image": 131072}
+    await http.aclose()
+
+
+async def test_a_health_check_while_paused_is_rate_limited_without_asking(
+    madara: FakeMadaraSite, http: HttpClient
+) -> None:
+    provider = make_provider(MadaraProvider, madara, http, health={})
+    madara.set_fault("ratelimit")
+    await provider.health_check(TIMEOUT)
+    madara.set_fault("ok")
+    asked = madara.requests
+    result = await provider.health_check(TIMEOUT)
+    assert (result.ok, result.error_kind, result.rate_limited) == (False, "rate_limited", True)
+    assert madara.requests == asked
+
+
+async def test_the_pause_is_bounded_by_the_client(site: PingSite) -> None:
+    http = HttpClient(user_agent="t", timeout=5, max_retry_after=0.5)
+    try:
+        site.set_fault("ratelimit")  # asks for 30 s
+        assert await kind_of(http.get("ping", site.url)) == "rate_limited"
+        site.set_fault("ok")
+        assert (await http.get("ping", site.url)).status_code == 200
+    finally:
+        await http.aclose()
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "30"}, 30.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:29:00 GMT"}, 30.0),
+        ({"X-RateLimit-Retry-After": "1445412510"}, 0.0),  # already past
+        ({"X-RateLimit-Retry-After": "1445412540"}, 30.0),
+        ({"X-RateLimit-Retry-After": "12"}, 12.0),
+        ({"Retry-After": "5", "X-RateLimit-Retry-After": "1445412520"}, 10.0),
+        ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "nan"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_headers(headers: dict[str, str], seconds: float | None) -> None:
+    now = 1445412510.0  # 2015-10-21 07:28:30 UTC
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert retry_after_seconds(lowered, now=now) == seconds
