@@ -4,6 +4,7 @@ sets, and the rate-limit answers MangaDex documents (``Retry-After`` in seconds 
 
 from __future__ import annotations
 
+import gzip
 import socket
 import time
 from typing import Any
@@ -38,7 +39,17 @@ class PingSite(FakeSite):
             headers = {"X-RateLimit-Limit": "5", "X-RateLimit-Retry-After": str(until)}
             return PlainTextResponse("Too Many Requests", status_code=429, headers=headers)
 
-        return [Route("/", index), Route("/hop", hop), Route("/limited", limited)]
+        async def packed(request: Request) -> Response:
+            # 20 KiB on the wire, 20 MiB once unpacked.
+            body = gzip.compress(b"a" * (20 * 1024 * 1024))
+            return Response(body, media_type="text/html", headers={"Content-Encoding": "gzip"})
+
+        return [
+            Route("/", index),
+            Route("/hop", hop),
+            Route("/limited", limited),
+            Route("/packed", packed),
+        ]
 
     def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
         return {"id": provider_id or self.name, "name": "Ping", "kind": "ping", "url": self.url}

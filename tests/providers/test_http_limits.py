@@ -76,6 +76,10 @@ async def test_an_endless_page_is_too_large_and_memory_stays_bounded(
     assert rss[1] - rss[0] < 96 * MiB
 
 
+async def test_a_compressed_page_is_capped_as_it_unpacks(site: PingSite, http: HttpClient) -> None:
+    assert await kind_of(http.get("ping", f"{site.url}/packed")) == "too_large"
+
+
 async def test_health_check_of_a_site_answering_without_end_fails_too_large(
     madara: FakeMadaraSite, http: HttpClient
 ) -> None:

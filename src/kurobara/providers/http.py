@@ -264,6 +264,8 @@ class HttpClient:
                 f"response of {declared} bytes is over the {cap}-byte limit", limit=cap,
                 status_code=raw.status,
             )  # fmt: skip
+        if declared is not None and raw.headers.get("Content-Encoding", "identity") == "identity":
+            return await raw.read()  # exactly the declared length, which is within the cap
         body = bytearray()
         async for chunk in raw.content.iter_chunked(_CHUNK):
             body += chunk
