@@ -145,3 +145,11 @@ def test_a_name_is_judged_by_what_it_resolves_to() -> None:
     assert not needs_addresses(SITE, "https://manga.example.org/")
     assert address_refusal("cdn.manga.example.org", ["93.184.216.34"]) is None
     assert address_refusal("cdn.manga.example.org", ["93.184.216.34", "10.0.0.1"]) is not None
+
+
+async def test_a_redirect_on_the_same_server_is_followed_for_any_provider(
+    site: PingSite, http: HttpClient
+) -> None:
+    http.set_rate("unregistered", 50)  # known to the client by its rate alone
+    site.redirect_to = f"{site.url}/"
+    assert (await http.get("unregistered", f"{site.url}/hop")).text == "hello kurobara"

@@ -132,8 +132,9 @@ def redirect_refusal(policy: SitePolicy, source: str, target: str) -> str | None
     host, port = endpoint(target)
     if not host:
         return "redirect without a host refused"
-    same_endpoint = (host, port) == endpoint(source)
-    if not (same_endpoint or _within_site(policy, host, port) or _listed(policy, host, port)):
+    if (host, port) == endpoint(source):
+        return None  # the server already being talked to, whatever its address
+    if not (_within_site(policy, host, port) or _listed(policy, host, port)):
         return (
             f"redirect to {host}:{port} refused: outside the provider's site "
             "(a definition may allow hosts with redirect_hosts)"
