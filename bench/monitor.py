@@ -1,6 +1,6 @@
 """Monitor benchmark: a full sweep of N fake providers by the real scheduler (claims, checks,
 recording, rollups), beside a bare loop making the same requests with the same HTTP client,
-and httpx beside aiohttp for the bare loop.
+and the bare loop through aiohttp alone (bench/http_client.py compares the clients, httpx included).
 
     .venv/bin/python bench/monitor.py                  # 1 000 and 10 000 providers, c = 5/50/200
     .venv/bin/python bench/monitor.py --quick          # 1 000 providers, c = 5/50, about a minute
@@ -85,7 +85,7 @@ def start_site() -> tuple[mp.Process, str]:
 
 @dataclass
 class Case:
-    mode: str  # sweep, bare-httpx, bare-aiohttp
+    mode: str  # sweep, bare-client (our HttpClient), bare-aiohttp
     providers: int
     concurrency: int
     site: str
@@ -103,7 +103,7 @@ def _usage() -> tuple[float, float]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-async def _bare_httpx(case: Case) -> int:
+async def _bare_client(case: Case) -> int:
     from kurobara.providers.http import HttpClient
 
     client = HttpClient(user_agent="bench", timeout=30, max_connections=max(case.concurrency, 10))
@@ -208,7 +208,7 @@ def run_case(case: Case) -> dict[str, Any]:
                 settings = await _prepare_sweep(case, Path(tmp))
                 ok, wall, cpu, rss = await _sweep(case, settings)
             else:
-                bare = _bare_httpx if case.mode == "bare-httpx" else _bare_aiohttp
+                bare = _bare_client if case.mode == "bare-client" else _bare_aiohttp
                 cpu0, _ = _usage()
                 started = time.perf_counter()
                 ok = await bare(case)
@@ -279,7 +279,7 @@ def main() -> None:
         for size in sizes:
             for level in levels:
                 rows = {}
-                for mode in ("bare-httpx", "bare-aiohttp", "sweep"):
+                for mode in ("bare-client", "bare-aiohttp", "sweep"):
                     case = Case(mode, size, level, site, args.database_url)
                     rows[mode] = result = measure(case)
                     if result["ok"] != size:
@@ -287,7 +287,7 @@ def main() -> None:
                             f"warning: {mode} succeeded {result['ok']} of {size}", file=sys.stderr
                         )
                     ratio = (
-                        f"{result['wall'] / rows['bare-httpx']['wall']:.1f}x"
+                        f"{result['wall'] / rows['bare-client']['wall']:.1f}x"
                         if mode == "sweep" else "")  # fmt: skip
                     print(f"| {size} | {level} | {mode} | {result['wall']:.2f} | "
                           f"{size / result['wall']:.0f} | {1000 * result['cpu'] / size:.2f} | "

@@ -98,9 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )
-        app.state.http = HttpClient(
-            user_agent=settings.http_user_agent, timeout=settings.check_timeout
-        )
+        app.state.http = HttpClient.from_settings(settings)
         stack.push_async_callback(app.state.http.aclose)
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         await _bootstrap_admin(settings, db)

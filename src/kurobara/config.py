@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     builtin_providers: bool = True
     providers_file: Path | None = None
     http_user_agent: str = "Kurobara/0.1 (+self-hosted manga server)"
+    # Caps on what one response from a source site may weigh (bytes, after decompression): an
+    # HTML page or JSON document, and one image. Past the cap the read stops: ``too_large``.
+    http_max_page_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024, le=1024**3)
+    http_max_image_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024, le=1024**3)
+    # The longest a 429's Retry-After may pause a provider's requests (seconds).
+    http_max_retry_after: float = Field(default=300.0, ge=0, le=86400)
 
     # Monitoring defaults from the seed
     monitor_enabled: bool = True

@@ -15,6 +15,8 @@ from kurobara.providers.base import HealthCheckResult
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 OK = HealthCheckResult(ok=True, response_ms=120, http_status=200)
 FAIL = HealthCheckResult(ok=False, response_ms=1000, error="timed out", error_kind="timeout")
+# The site answered "too many requests": it is up, so the check neither fails nor succeeds it.
+LIMITED = HealthCheckResult(ok=False, error="rate limited (HTTP 429)", error_kind="rate_limited")
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,9 @@ FAIL = HealthCheckResult(ok=False, response_ms=1000, error="timed out", error_ki
         (ACTIVE, 2, OK, ACTIVE, 0, None),
         (DOWN, 3, FAIL, DOWN, 4, None),
         (DOWN, 7, OK, ACTIVE, 0, (DOWN, ACTIVE)),
+        (UNKNOWN, 0, LIMITED, UNKNOWN, 0, None),
+        (ACTIVE, 2, LIMITED, ACTIVE, 2, None),
+        (DOWN, 3, LIMITED, DOWN, 3, None),
     ],
 )
 def test_apply_result_moves_the_state_machine(

@@ -90,7 +90,7 @@ async def test_failing_provider_is_retried_after_the_retry_interval(
 ) -> None:
     await monitor.step()
     clock.advance(minutes=61)
-    site.set_fault("ratelimit")
+    site.set_fault("error")
     await monitor.step()
     failed_at = clock.now()
     assert (await row(monitor.db, "site0")).next_check_at == failed_at + timedelta(seconds=60)
@@ -98,7 +98,20 @@ async def test_failing_provider_is_retried_after_the_retry_interval(
     assert await monitor.step() == []
     clock.advance(seconds=1)
     [report] = await monitor.step()
-    assert report.result.error_kind == "rate_limited"
+    assert report.result.error_kind == "http_status"
+
+
+async def test_a_rate_limited_provider_is_not_counted_as_failing(
+    monitor: Monitor, clock: ManualClock, site: PingSite
+) -> None:
+    await monitor.step()
+    site.set_fault("ratelimit")
+    for _ in range(3):
+        clock.advance(minutes=61)
+        [report] = await monitor.step()
+        assert report.result.error_kind == "rate_limited"
+    state = await row(monitor.db, "site0")
+    assert (state.status, state.consecutive_failures) == ("active", 0)
 
 
 async def test_down_provider_is_rechecked_every_down_check_interval(

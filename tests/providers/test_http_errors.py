@@ -6,30 +6,12 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import BaseRoute, Route
 
-from kurobara.providers.errors import ProviderError
-from kurobara.providers.fakes.server import FakeSite
+from kurobara.providers.errors import ProviderError, classify_transport_error
 from kurobara.providers.http import HttpClient
-
-
-class PingSite(FakeSite):
-    kind = "ping"
-
-    def routes(self) -> list[BaseRoute]:
-        async def index(request: Request) -> PlainTextResponse:
-            return PlainTextResponse("moved" if self.layout_changed else "hello kurobara")
-
-        return [Route("/", index)]
-
-    def definition(self, provider_id: str | None = None, **overrides: Any) -> dict[str, Any]:
-        return {"id": provider_id or self.name, "name": "Ping", "kind": "ping", "url": self.url}
+from tests.providers.sites import FakeResolver, PingSite
 
 
 @pytest.fixture
@@ -38,10 +20,11 @@ def site() -> Iterator[PingSite]:
         yield running
 
 
-async def test_ok_site_answers(site: PingSite, http: HttpClient) -> None:
+async def test_ok_site_answers_with_our_user_agent(site: PingSite, http: HttpClient) -> None:
     response = await http.get("ping", site.url)
-    assert response.text == "hello kurobara"
-    assert response.request.headers["user-agent"] == "kurobara-tests"
+    assert (response.status_code, response.text) == (200, "hello kurobara")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert site.user_agents == ["kurobara-tests"]
 
 
 @pytest.mark.parametrize(
@@ -52,6 +35,7 @@ async def test_ok_site_answers(site: PingSite, http: HttpClient) -> None:
         ("error", "http_status", 500),
         ("challenge", "bot_challenge", 403),
         ("ratelimit", "rate_limited", 429),
+        ("huge", "too_large", 200),
     ],
 )
 async def test_fault_is_classified_within_the_timeout(
@@ -74,33 +58,24 @@ async def test_site_comes_back_on_the_same_port(site: PingSite, http: HttpClient
     assert (await http.get("ping", site.url)).status_code == 200
 
 
-async def test_unresolvable_host_is_dns() -> None:
-    # The resolver is not ours to query in tests: the transport fails as httpcore does when
-    # getaddrinfo fails.
-    def fail(request: httpx.Request) -> httpx.Response:
-        try:
-            raise socket.gaierror(-2, "Name or service not known")
-        except socket.gaierror as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-
-    client = HttpClient(user_agent="t", timeout=1, transport=httpx.MockTransport(fail))
-    with pytest.raises(ProviderError) as caught:
-        await client.get("ping", "http://kurobara-does-not-exist.invalid/")
-    await client.aclose()
+async def test_unresolvable_host_is_dns(site: PingSite) -> None:
+    # The internet's DNS is not ours to query in tests: a resolver that knows one name.
+    client = HttpClient(
+        user_agent="t", timeout=1, resolver=FakeResolver({"ping.test": "127.0.0.1"})
+    )
+    try:
+        assert (await client.get("ping", f"http://ping.test:{site.port}/")).status_code == 200
+        with pytest.raises(ProviderError) as caught:
+            await client.get("ping", "http://kurobara-does-not-exist.invalid/")
+    finally:
+        await client.aclose()
     assert caught.value.kind == "dns"
 
 
-async def test_tls_failure_is_tls() -> None:
-    def fail(request: httpx.Request) -> httpx.Response:
-        try:
-            raise ssl.SSLCertVerificationError(1, "certificate verify failed")
-        except ssl.SSLError as exc:
-            raise httpx.ConnectError(str(exc), request=request) from exc
-
-    client = HttpClient(user_agent="t", timeout=1, transport=httpx.MockTransport(fail))
+async def test_a_tls_handshake_failure_is_tls(site: PingSite, http: HttpClient) -> None:
+    # The site speaks plain HTTP: a TLS client hello gets no TLS answer back.
     with pytest.raises(ProviderError) as caught:
-        await client.get("ping", "https://self-signed.test/")
-    await client.aclose()
+        await http.get("ping", f"https://127.0.0.1:{site.port}/")
     assert caught.value.kind == "tls"
 
 
@@ -113,9 +88,19 @@ async def test_rate_limit_spaces_requests(site: PingSite, http: HttpClient) -> N
     assert time.monotonic() - started >= 0.2
 
 
-def test_transport_errors_outside_httpx_are_connect() -> None:
-    from kurobara.providers.errors import classify_transport_error
-
-    assert classify_transport_error(httpx.ConnectError("refused")).kind == "connect"
-    assert classify_transport_error(httpx.ReadTimeout("slow")).kind == "timeout"
-    assert classify_transport_error(RuntimeError("boom")).kind == "unexpected"
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        # aiohttp names the TLS mode of every connection in its messages ("ssl:default").
+        (ConnectionRefusedError(111, "Connect call failed to ssl-gateway:443"), "connect"),
+        (OSError("tls terminator closed the connection"), "connect"),
+        (ssl.SSLCertVerificationError(1, "certificate verify failed"), "tls"),
+        (socket.gaierror(-2, "Name or service not known"), "dns"),
+        (TimeoutError(), "timeout"),
+        (RuntimeError("ssl"), "unexpected"),
+    ],
+)
+def test_transport_errors_are_classified_by_type_not_by_message(
+    error: Exception, kind: str
+) -> None:
+    assert classify_transport_error(error).kind == kind

@@ -9,7 +9,6 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
@@ -25,6 +24,7 @@ from kurobara.providers.registry import (
     ProviderRegistry,
     load_definitions,
 )
+from tests.providers.sites import FakeResolver
 
 BUILTIN_MADARA = {"mangaread", "toonily", "zeroscan"}
 BUILTIN_HTML = {"razure", "madarascans"}
@@ -45,13 +45,11 @@ def write(path: Path, entries: Any) -> Path:
     return path
 
 
-def refuse_network(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"the registry must not touch the network ({request.url})")
-
-
 async def test_builtin_definitions_load_without_network() -> None:
-    http = HttpClient(user_agent="t", transport=httpx.MockTransport(refuse_network))
+    resolver = FakeResolver()  # knows no name: any lookup of a real site would be recorded
+    http = HttpClient(user_agent="t", resolver=resolver)
     registry = ProviderRegistry.from_settings(make_settings(builtin_providers=True), http)
+    assert resolver.asked == []
     await http.aclose()
     kinds = {provider.id: type(provider) for provider in registry}
     assert {i for i, cls in kinds.items() if cls is MadaraProvider} >= BUILTIN_MADARA

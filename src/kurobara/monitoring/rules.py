@@ -77,6 +77,10 @@ def uptime_percentage(successes: int, total: int) -> int:
 
 def apply_result(state: StatusState, result: HealthCheckResult, now: datetime) -> Applied:
     """The state after one completed check, and the transition it caused (if any)."""
+    if result.rate_limited:
+        # The site is up but asked us to wait: counted as a check, never as a failure.
+        new = replace(state, total_checks=state.total_checks + 1)
+        return Applied(state=new, transition=None, at=now)
     if result.ok:
         new = replace(
             state,

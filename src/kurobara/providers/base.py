@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kurobara.providers.definitions import ProviderDefinition
 from kurobara.providers.errors import ParseFailure, ProviderError, UnexpectedFailure
 from kurobara.providers.http import HttpClient, with_deadline
+from kurobara.providers.redirects import SitePolicy
 
 
 class _Result(BaseModel):
@@ -79,11 +80,17 @@ class HealthCheckResult(_Result):
     def as_tuple(self) -> tuple[bool, int | None, str | None]:
         return self.ok, self.response_ms, self.error
 
+    @property
+    def rate_limited(self) -> bool:
+        """The site answered "too many requests" (or we are waiting out its ``Retry-After``):
+        it is up, it is just not answering us now, so the monitor must not count it as down."""
+        return not self.ok and self.error_kind == "rate_limited"
+
     @classmethod
     def failure(cls, exc: ProviderError, response_ms: int | None) -> HealthCheckResult:
         return cls(
             ok=False,
-            response_ms=response_ms,
+            response_ms=exc.elapsed_ms if exc.elapsed_ms is not None else response_ms,
             error=exc.message,
             error_kind=exc.kind,
             http_status=exc.status_code,
@@ -102,6 +109,16 @@ class Provider(ABC):
         self.definition = definition
         self.http = http
         self.params: Any = self.Params.model_validate(definition.params)
+        # The shared client learns the site's rate, hosts and allowed redirects here, so that a
+        # provider made outside the registry (a test, a command) is held to them too.
+        http.add_site(
+            definition.id,
+            SitePolicy.for_site(
+                self.site_urls(),
+                rate=definition.rate_limit,
+                redirect_hosts=definition.redirect_hosts,
+            ),
+        )
 
     @property
     def id(self) -> str:
@@ -132,6 +149,10 @@ class Provider(ABC):
     @abstractmethod
     async def get_pages(self, chapter_id: str) -> list[Page]: ...
 
+    def site_urls(self) -> list[str]:
+        """The URLs whose hosts are this provider's own site (redirects may move among them)."""
+        return [self.definition.url, self.definition.health_url]
+
     def image_headers(self) -> dict[str, str]:
         """Headers an image request needs (many scanlation sites check the Referer)."""
         return {"Referer": self.url + "/"}
@@ -142,14 +163,22 @@ class Provider(ABC):
         timeout = spec.timeout or timeout
         started = time.perf_counter()
 
+        response_ms: int | None = None
+
         def elapsed() -> int:
-            return int((time.perf_counter() - started) * 1000)
+            # The health page's exchange when it answered, else the time the check took.
+            return (
+                response_ms
+                if response_ms is not None
+                else int((time.perf_counter() - started) * 1000)
+            )
 
         try:
             response = await self.http.get(self.id, self.definition.health_url, timeout=timeout)
+            # The exchange alone: a wait for this provider's rate-limit slot is not the site's.
+            response_ms = response.elapsed_ms
             if spec.keyword and spec.keyword.lower() not in response.text.lower():
                 raise ParseFailure(f"keyword {spec.keyword!r} not found on the health page")
-            response_ms = elapsed()
             if spec.canary_query:
                 remaining = max(0.1, timeout - (time.perf_counter() - started))
                 results = await with_deadline(self.search(spec.canary_query), remaining)

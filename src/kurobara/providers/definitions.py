@@ -16,6 +16,15 @@ ProviderId = Annotated[
 ]
 
 
+RedirectHost = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, max_length=255,
+        pattern=r"^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$",
+    ),
+]  # fmt: skip
+
+
 def _http_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
         raise ValueError("must be an http:// or https:// URL")
@@ -55,6 +64,9 @@ class ProviderDefinition(BaseModel):
     # monitor's row when the provider is first registered (the admin's later choice wins).
     check_interval: int | None = Field(default=None, ge=1, le=43200)
     health: HealthSpec = HealthSpec()
+    # Hosts outside the site that its redirects may lead to (a CDN, a mirror):
+    # "cdn.example.org", "cdn.example.org:8443" or "*.example.org".
+    redirect_hosts: list[RedirectHost] = Field(default_factory=list, max_length=50)
 
     @field_validator("url")
     @classmethod

@@ -9,8 +9,13 @@ that search outcomes, health checks and metrics speak the same small vocabulary:
     ├── HTTPStatusFailure          http_status    a non-2xx answer (``status_code`` set)
     │   ├── BotChallenge           bot_challenge  a Cloudflare-style interstitial
     │   └── RateLimited            rate_limited   HTTP 429 (``retry_after`` when given)
+    ├── ResponseTooLarge           too_large      the body passed its cap (``limit`` bytes)
     ├── ParseFailure               parse          the content is not what we expected
     └── UnexpectedFailure          unexpected     anything else (a bug, most likely)
+
+Transport failures are told apart by the exception's *type* (``ssl.SSLError``,
+``socket.gaierror``, ``TimeoutError``, aiohttp's connector errors), never by words in its
+message: aiohttp writes "ssl:default" into every connection error.
 
 ``UnknownManga`` (kind ``not_found``) is not a site failure: the site answered that the manga or
 chapter does not exist.
@@ -20,8 +25,15 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
+
+if TYPE_CHECKING:
+    from kurobara.providers.response import HttpResponse
 
 ERROR_KINDS: tuple[str, ...] = (
     "timeout",
@@ -31,6 +43,7 @@ ERROR_KINDS: tuple[str, ...] = (
     "http_status",
     "bot_challenge",
     "rate_limited",
+    "too_large",
     "parse",
     "unexpected",
 )
@@ -43,6 +56,9 @@ class ProviderError(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        # Set by the HTTP client when the failure ended an exchange with the site: how long
+        # that exchange took (a rate-limit wait before it is not counted).
+        self.elapsed_ms: int | None = None
 
 
 class ProviderTimeout(ProviderError):
@@ -79,6 +95,14 @@ class RateLimited(HTTPStatusFailure):
         self.retry_after = retry_after
 
 
+class ResponseTooLarge(ProviderError):
+    kind = "too_large"
+
+    def __init__(self, message: str, *, limit: int, status_code: int | None = None) -> None:
+        super().__init__(message, status_code=status_code)
+        self.limit = limit
+
+
 class ParseFailure(ProviderError):
     kind = "parse"
 
@@ -104,72 +128,100 @@ _CHALLENGE_MARKERS = (
 )
 
 
-def looks_like_challenge(response: httpx.Response) -> bool:
+def looks_like_challenge(response: HttpResponse) -> bool:
     """A Cloudflare-style interstitial: the ``cf-mitigated`` header, or a 403/503 whose page is
     one of the well-known challenge pages."""
     if response.headers.get("cf-mitigated", "").lower() == "challenge":
         return True
     if response.status_code not in (403, 429, 503):
         return False
-    head = response.text[:4000].lower() if response.content else ""
+    head = response.content[:4000].decode("utf-8", errors="replace").lower()
     return any(marker in head for marker in _CHALLENGE_MARKERS)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
+# MangaDex sends ``X-RateLimit-Retry-After`` as a Unix time; anything this large is one.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds to wait before asking again, from ``Retry-After`` (seconds or an HTTP date) or
+    ``X-RateLimit-Retry-After`` (seconds or a Unix time); the later of the two when both are
+    given, ``None`` when neither is readable."""
+    now = time.time() if now is None else now
+    waits = [
+        wait
+        for name in ("retry-after", "x-ratelimit-retry-after")
+        if (wait := _seconds_from(headers.get(name, "").strip(), now)) is not None
+    ]
+    return max(waits) if waits else None
+
+
+def _seconds_from(value: str, now: float) -> float | None:
+    if not value:
         return None
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        return max(0.0, moment - now)
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, number - now if number >= _EPOCH_THRESHOLD else number)
 
 
-def raise_for_response(response: httpx.Response) -> None:
+def raise_for_response(response: HttpResponse) -> None:
     """Raise the classified error for a response that is not a usable 2xx."""
     if looks_like_challenge(response):
         raise BotChallenge(
             f"bot challenge page (HTTP {response.status_code})", status_code=response.status_code
         )
     if response.status_code == 429:
-        raise RateLimited("rate limited (HTTP 429)", retry_after=_retry_after(response))
+        raise RateLimited(
+            "rate limited (HTTP 429)", retry_after=retry_after_seconds(response.headers)
+        )
     if not response.is_success:
-        reason = response.reason_phrase or "error"
+        reason = response.reason or "error"
         raise HTTPStatusFailure(
             f"HTTP {response.status_code} {reason}", status_code=response.status_code
         )
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, what caused it, and the OS error an aiohttp connector error wraps."""
     chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if current is None or any(current is seen for seen in chain):
+            continue
         chain.append(current)
-        current = current.__cause__ or current.__context__
+        wrapped = getattr(current, "os_error", None)
+        pending += [current.__cause__ or current.__context__]
+        if isinstance(wrapped, BaseException):
+            pending.append(wrapped)
     return chain
 
 
-def classify_transport_error(exc: Exception) -> ProviderError:
-    """Map an exception raised while talking to a site onto the error hierarchy."""
+def _any(chain: list[BaseException], *types: type[BaseException]) -> bool:
+    return any(isinstance(error, types) for error in chain)
+
+
+def classify_transport_error(exc: BaseException) -> ProviderError:
+    """Map an exception raised while talking to a site onto the error hierarchy, by type."""
     if isinstance(exc, ProviderError):
         return exc
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return ProviderTimeout("timed out waiting for the site")
     chain = _causes(exc)
-    text = " ".join(str(e) for e in chain).lower()
-    if any(isinstance(e, ssl.SSLError | ssl.CertificateError) for e in chain) or any(
-        marker in text for marker in ("ssl", "certificate", "tls")
-    ):
+    if _any(chain, ssl.SSLError, ssl.CertificateError, aiohttp.ClientSSLError):
         return TLSFailure(f"TLS error: {exc}")
-    if any(isinstance(e, socket.gaierror) for e in chain) or any(
-        marker in text
-        for marker in (
-            "name or service not known",
-            "nodename nor servname",
-            "temporary failure in name resolution",
-            "no address associated",
-            "name resolution",
-        )
-    ):
+    if _any(chain, socket.gaierror, aiohttp.ClientConnectorDNSError):
         return DNSFailure(f"DNS lookup failed: {exc}")
-    if isinstance(exc, httpx.TransportError | ConnectionError | OSError):
+    if _any(chain, TimeoutError):
+        return ProviderTimeout("timed out waiting for the site")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return UnexpectedFailure(f"invalid URL: {exc}")
+    if _any(chain, OSError, aiohttp.ClientError):
         return ConnectFailure(f"connection failed: {exc or type(exc).__name__}")
     return UnexpectedFailure(f"{type(exc).__name__}: {exc}")

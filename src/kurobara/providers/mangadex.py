@@ -291,6 +291,9 @@ class MangaDexProvider(Provider):
             Page(index=index, url=f"{base}/{name}") for index, name in enumerate(files, start=1)
         ]
 
+    def site_urls(self) -> list[str]:
+        return [*super().site_urls(), self.params.api_url, self.params.uploads_url]
+
     def image_headers(self) -> dict[str, str]:
         return {}  # the uploads host and MangaDex@Home need no Referer
 

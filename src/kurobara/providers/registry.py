@@ -137,7 +137,6 @@ class ProviderRegistry:
     def from_settings(cls, settings: Settings, http: HttpClient) -> ProviderRegistry:
         providers = []
         for definition, provider_cls in load_definitions(settings):
-            http.set_rate(definition.id, definition.rate_limit)
             providers.append(provider_cls(definition, http))
         return cls(providers)
 

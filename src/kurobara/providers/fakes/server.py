@@ -11,6 +11,7 @@ error       HTTP 500 on every request
 challenge   a Cloudflare-style 403 interstitial
 layout      pages render with a changed layout (selectors no longer match)
 ratelimit   HTTP 429 with Retry-After
+huge        HTTP 200 with an endless body (counted in ``bytes_sent``)
 =========== ===============================================================
 """
 
@@ -31,7 +32,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kurobara.providers.fakes.catalog import FakeCatalog
 
-FAULTS: tuple[str, ...] = ("ok", "down", "slow", "error", "challenge", "layout", "ratelimit")
+FAULTS: tuple[str, ...] = (
+    "ok", "down", "slow", "error", "challenge", "layout", "ratelimit", "huge",
+)  # fmt: skip
+HUGE_CHUNK = b"<p>" + b"kurobara " * 7280 + b"</p>\n"  # about 64 KiB
 
 CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
 <meta http-equiv="refresh" content="360"></head><body><div class="main-wrapper">
@@ -121,10 +125,35 @@ class _FaultMiddleware:
             response = PlainTextResponse(
                 "Too Many Requests", status_code=429, headers={"Retry-After": "30"}
             )
+        elif fault == "huge":
+            await self._endless(receive, send)
+            return
         if response is not None:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _endless(self, receive: Receive, send: Send) -> None:
+        """A page that never ends, until the client hangs up: a client without a body cap
+        reads until it runs out of memory."""
+        headers = [(b"content-type", b"text/html; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            message = await receive()
+            while message["type"] != "http.disconnect":
+                message = await receive()
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            while not gone.is_set():
+                self.site.bytes_sent += len(HUGE_CHUNK)
+                await send({"type": "http.response.body", "body": HUGE_CHUNK, "more_body": True})
+                await asyncio.sleep(0)  # let the watcher hear a hang-up
+        finally:
+            watcher.cancel()
 
 
 class FakeSite(ABC):
@@ -149,6 +178,7 @@ class FakeSite(ABC):
         self.slow_seconds = slow_seconds
         self.fault = "ok"
         self.requests = 0
+        self.bytes_sent = 0
         self._server: BackgroundServer | None = None
         self.app = Starlette(routes=self.routes())
         self.app.add_middleware(_FaultMiddleware, site=self)
