@@ -9,9 +9,12 @@ from kurobara.monitoring.models import (
     ProviderStatus,
     ProviderTransition,
 )
+from kurobara.reading.models import ChapterProgress, ChapterSync, StoredChapter
 from kurobara.users.models import User
 
 __all__ = [
+    "ChapterProgress",
+    "ChapterSync",
     "InstanceSetting",
     "LibraryEntry",
     "Manga",
@@ -20,5 +23,6 @@ __all__ = [
     "ProviderCheckHourly",
     "ProviderStatus",
     "ProviderTransition",
+    "StoredChapter",
     "User",
 ]
