@@ -27,6 +27,8 @@ from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.providers.routes import search_router
+from kurobara.updates.jobs import start_updates
+from kurobara.updates.routes import library_updates_router, notifications_router, updates_router
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
@@ -92,6 +94,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         await _bootstrap_admin(settings, db)
         await start_monitoring(app, stack)
+        await start_updates(app, stack)
         yield
 
 
@@ -138,10 +141,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(providers_router)
+    api.include_router(library_updates_router)
     api.include_router(library_router)
     api.include_router(favorites_router)
     api.include_router(search_router)
     api.include_router(manga_router)
+    api.include_router(updates_router)
+    api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # How long a manga's chapter list from its provider is reused (per process).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 
+    # Library updates (docs/library.md): run beside the monitor, every N hours (an admin may
+    # change it, 1..168), completed series skipped, bounded concurrency in total and per provider.
+    library_updates_enabled: bool = True
+    library_update_hours: int = Field(default=12, ge=1, le=168)
+    library_update_skip_completed: bool = True
+    library_update_concurrency: int = Field(default=8, ge=1, le=500)
+    library_update_provider_concurrency: int = Field(default=2, ge=1, le=100)
+
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None
     metrics_token: SecretStr | None = None

@@ -10,6 +10,14 @@ from kurobara.monitoring.models import (
     ProviderTransition,
 )
 from kurobara.reading.models import ChapterProgress, ChapterSync, StoredChapter
+from kurobara.updates.models import (
+    NotificationSettings,
+    ProviderPause,
+    SourceUpdate,
+    UpdateItem,
+    UpdateNotification,
+    UpdateRun,
+)
 from kurobara.users.models import User
 
 __all__ = [
@@ -19,10 +27,16 @@ __all__ = [
     "LibraryEntry",
     "Manga",
     "MangaSource",
+    "NotificationSettings",
     "ProviderCheck",
     "ProviderCheckHourly",
+    "ProviderPause",
     "ProviderStatus",
     "ProviderTransition",
+    "SourceUpdate",
     "StoredChapter",
+    "UpdateItem",
+    "UpdateNotification",
+    "UpdateRun",
     "User",
 ]
