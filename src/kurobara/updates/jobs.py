@@ -108,18 +108,16 @@ class LibraryUpdater:
     async def tick(self) -> int:
         """Start due runs, skip what the monitor rules out, start refreshes up to the free
         slots; the number of refreshes started."""
-        await self.start_scheduled()
-        await self.start_recoveries()
-        return len(await self._start_due())
+        return len(await self._tick())
 
     async def step(self) -> int:
         """One tick, waiting for the refreshes it started; the number it ran."""
-        started = await self._start_due_after_tick()
+        started = await self._tick()
         await asyncio.gather(*started, return_exceptions=True)
         return len(started)
 
     async def drain(self, *, limit: int = 100_000) -> int:
-        """Step until nothing is left to start (the CLI's foreground run); refreshes run."""
+        """Step until nothing is left to start (the CLI's foreground run); the refreshes run."""
         total = 0
         for _ in range(limit):
             ran = await self.step()
@@ -128,7 +126,7 @@ class LibraryUpdater:
             total += ran
         return total
 
-    async def _start_due_after_tick(self) -> list[asyncio.Task[None]]:
+    async def _tick(self) -> list[asyncio.Task[None]]:
         await self.start_scheduled()
         await self.start_recoveries()
         return await self._start_due()

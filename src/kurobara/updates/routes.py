@@ -34,7 +34,7 @@ async def updates_errors() -> AsyncIterator[None]:
     except service.RunNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     except service.InvalidNotifyUrl as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from exc
+        raise HTTPException(422, detail=str(exc)) from exc
 
 
 library_updates_router = APIRouter(

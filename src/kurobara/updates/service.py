@@ -335,7 +335,8 @@ def check_urls(urls: Sequence[str]) -> None:
     import apprise
 
     for url in urls:
-        if not apprise.Apprise().add(url):
+        # One URL each: Apprise would split a string holding spaces or commas into several.
+        if any(c.isspace() or c == "," for c in url) or apprise.Apprise.instantiate(url) is None:
             raise InvalidNotifyUrl(url)
 
 
