@@ -21,12 +21,12 @@ from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
-from kurobara.manga.service import TTLCache
 from kurobara.monitoring.jobs import start_monitoring
 from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.providers.routes import search_router
+from kurobara.reading.routes import reading_router
 from kurobara.updates.jobs import start_updates
 from kurobara.updates.routes import library_updates_router, notifications_router, updates_router
 from kurobara.users import service as user_service
@@ -136,7 +136,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.state.chapter_cache = TTLCache(ttl=settings.chapter_cache_seconds)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
@@ -146,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(favorites_router)
     api.include_router(search_router)
     api.include_router(manga_router)
+    api.include_router(reading_router)
     api.include_router(updates_router)
     api.include_router(notifications_router)
     app.include_router(api)

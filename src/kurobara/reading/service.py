@@ -138,6 +138,8 @@ class RefreshResult:
     error_message: str | None = None
     retry_after: float | None = None
     at: datetime | None = field(default=None, compare=False)
+    # The provider's exception of a ``failed`` refresh, for callers that re-raise it.
+    error: ProviderError | None = field(default=None, compare=False, repr=False)
 
     @property
     def new_count(self) -> int:
@@ -211,6 +213,7 @@ async def refresh_source_chapters(
             error_message=exc.message,
             retry_after=exc.retry_after if isinstance(exc, RateLimited) else None,
             at=now,
+            error=exc,
         )
     now = clock.now()
     try:
