@@ -267,14 +267,17 @@ class RunView:
         return self.run.status
 
 
-def _visible_to(user: User, run: UpdateRun) -> bool:
+def _visible_to(user: User | None, run: UpdateRun) -> bool:
+    if user is None:
+        return True
     return user.is_superuser or run.user_id == user.id or run.scope == "all"
 
 
-async def get_run(*, db_session: AsyncSession, run_id: uuid.UUID, user: User) -> RunView:
+async def get_run(*, db_session: AsyncSession, run_id: uuid.UUID, user: User | None) -> RunView:
     """A run's progress and outcomes. A user sees their own runs and the instance-wide ones
-    (limited to the manga in their library); an admin sees every run whole."""
-    run = await db_session.get(UpdateRun, run_id)
+    (limited to the manga in their library); an admin (and the CLI, ``user`` None) sees every
+    run whole."""
+    run = await db_session.get(UpdateRun, run_id, populate_existing=True)
     if run is None or not _visible_to(user, run):
         raise RunNotFound(f"no update run {run_id}")
     query = (
@@ -283,7 +286,7 @@ async def get_run(*, db_session: AsyncSession, run_id: uuid.UUID, user: User) ->
         .where(UpdateItem.run_id == run.id)
         .order_by(UpdateItem.status.desc(), Manga.title_key, UpdateItem.id)
     )
-    if not (user.is_superuser or run.user_id == user.id):
+    if user is not None and not (user.is_superuser or run.user_id == user.id):
         mine = select(LibraryEntry.manga_id).where(LibraryEntry.user_id == user.id)
         query = query.where(UpdateItem.manga_id.in_(mine))
     rows = (await db_session.execute(query)).all()
