@@ -91,12 +91,25 @@ async def claim(
     if db_session.get_bind().dialect.name == "postgresql":
         ids = list((await db_session.scalars(candidates.with_for_update(skip_locked=True))).all())
         if ids:
-            await db_session.execute(update(SU).where(SU.source_id.in_(ids)).values(**lease))
-        won = ids
+            # Checked again in this statement (a fresh snapshot): a worker that finished one
+            # of these sources since the SELECT began must not have it refreshed twice.
+            won = list(
+                (
+                    await db_session.scalars(
+                        update(SU)
+                        .where(SU.source_id.in_(ids), _has_pending())
+                        .values(**lease)
+                        .returning(SU.source_id)
+                    )
+                ).all()
+            )
     else:
         for source_id in (await db_session.scalars(candidates)).all():
+            # Free *and* still wanted: another worker may have finished it since the SELECT.
             result = await db_session.execute(
-                update(SU).where(SU.source_id == source_id, _free(now)).values(**lease)
+                update(SU)
+                .where(SU.source_id == source_id, _free(now), _has_pending())
+                .values(**lease)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 won.append(source_id)
