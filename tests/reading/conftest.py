@@ -5,6 +5,7 @@ manga and read its chapter list through the API."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,23 @@ async def chapters_of(client: httpx.AsyncClient, who: Persona, manga_id: str) ->
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+class MovableClock:
+    """The app's clock, moved by the test: a stored chapter list gets old without sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app: Any) -> MovableClock:
+    movable = MovableClock()
+    app.state.clock = movable
+    return movable
