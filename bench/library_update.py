@@ -71,10 +71,25 @@ async def seed(db: Database, sites: list[FakeHtmlSite]) -> uuid.UUID:
     for site in sites:
         for series in site.catalog.series:
             manga_id = uuid.uuid4()
-            manga.append({"id": manga_id, "title": series.title, "title_key": series.title.lower(),
-                          "status": "ongoing", "alt_titles": [], "genres": [], "nsfw": False})
-            sources.append({"id": uuid.uuid4(), "manga_id": manga_id, "provider_id": site.name,
-                            "external_id": series.slug})
+            manga.append(
+                {
+                    "id": manga_id,
+                    "title": series.title,
+                    "title_key": series.title.lower(),
+                    "status": "ongoing",
+                    "alt_titles": [],
+                    "genres": [],
+                    "nsfw": False,
+                }
+            )
+            sources.append(
+                {
+                    "id": uuid.uuid4(),
+                    "manga_id": manga_id,
+                    "provider_id": site.name,
+                    "external_id": series.slug,
+                }
+            )
             entries.append({"id": uuid.uuid4(), "user_id": user_id, "manga_id": manga_id,
                             "is_favorite": False})  # fmt: skip
     async with db.session() as session:
@@ -150,9 +165,16 @@ async def bench(backend: str, url: str, sites: list[FakeHtmlSite], workdir: Path
     providers = workdir / "providers.yaml"
     providers.write_text(yaml.safe_dump({"providers": [
         {**s.definition(), "rate_limit": RATE_LIMIT} for s in sites]}))  # fmt: skip
-    settings = Settings(_env_file=None, database_url=url, builtin_providers=False,  # type: ignore[call-arg]
-                        providers_file=providers, data_dir=workdir, check_timeout=10,
-                        library_update_concurrency=64, library_update_provider_concurrency=4)  # fmt: skip
+    values: dict[str, Any] = {
+        "database_url": url,
+        "builtin_providers": False,
+        "providers_file": providers,
+        "data_dir": workdir,
+        "check_timeout": 10,
+        "library_update_concurrency": 64,
+        "library_update_provider_concurrency": 4,
+    }
+    settings = Settings(_env_file=None, **values)
     db = Database(url)
     http = HttpClient(user_agent="kurobara-bench", timeout=10)
     registry = ProviderRegistry.from_settings(settings, http)
@@ -171,7 +193,7 @@ async def bench(backend: str, url: str, sites: list[FakeHtmlSite], workdir: Path
         updater = LibraryUpdater(db=db, registry=registry, settings=settings)
         first = await one_run(db, updater, user_id, sites)
         for site in sites:  # 1 % of the series gain a chapter
-            for series in site.catalog.series[:: 100]:
+            for series in site.catalog.series[::100]:
                 site.add_chapter(series.slug)
         second = await one_run(db, updater, user_id, sites)
     finally:

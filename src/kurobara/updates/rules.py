@@ -106,14 +106,3 @@ def message(chapters: Sequence[NewChapter]) -> tuple[str, str]:
         if len(items) > LISTED_PER_MANGA:
             lines.append(f"  - and {len(items) - LISTED_PER_MANGA} more")
     return title, "\n".join(lines)
-
-
-def run_summary(counts: dict[str, int]) -> str:
-    """A run in words for the CLI and logs: "3 new chapters · 10 unchanged · 2 skipped"."""
-    parts = [
-        f"{counts.get('new_chapters_total', 0)} new chapters",
-        f"{counts.get('no_change', 0)} unchanged",
-        f"{counts.get('skipped', 0)} skipped",
-        f"{counts.get('failed', 0)} failed",
-    ]
-    return " · ".join(parts)
