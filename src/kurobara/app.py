@@ -31,6 +31,9 @@ from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.providers.routes import search_router
+from kurobara.reading.routes import reading_router
+from kurobara.updates.jobs import start_updates
+from kurobara.updates.routes import library_updates_router, notifications_router, updates_router
 from kurobara.users import service as user_service
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.security import configure_password_hashing
@@ -104,6 +107,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _bootstrap_admin(settings, db)
         await start_monitoring(app, stack)
         await start_import_worker(app, stack)
+        await start_updates(app, stack)
         yield
 
 
@@ -178,15 +182,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.state.chapter_cache = TTLCache(ttl=settings.chapter_cache_seconds)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(providers_router)
+    api.include_router(library_updates_router)
     api.include_router(library_router)
     api.include_router(favorites_router)
     api.include_router(search_router)
     api.include_router(manga_router)
+    api.include_router(reading_router)
+    api.include_router(updates_router)
+    api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -201,6 +201,15 @@ def _add_monitoring_commands() -> None:
 _add_monitoring_commands()
 
 
+def _add_library_commands() -> None:
+    from kurobara.updates.commands import library_app
+
+    app.add_typer(library_app, name="library")
+
+
+_add_library_commands()
+
+
 @app.command()
 def monitor(
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",

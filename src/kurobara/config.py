@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     manual_test_window_seconds: int = Field(default=60, ge=1, le=86400)
     # Names this replica in check leases; default: an id stored once in data_dir/replica-id.
     replica_id: str | None = Field(default=None, max_length=40)
+    # Library updates (docs/library.md): run beside the monitor, every N hours (an admin may
+    # change it, 1..168), completed series skipped, bounded concurrency in total and per provider.
+    library_updates_enabled: bool = True
+    library_update_hours: int = Field(default=12, ge=1, le=168)
+    library_update_skip_completed: bool = True
+    library_update_concurrency: int = Field(default=8, ge=1, le=500)
+    library_update_provider_concurrency: int = Field(default=2, ge=1, le=100)
 
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None

@@ -9,9 +9,20 @@ from kurobara.monitoring.models import (
     ProviderStatus,
     ProviderTransition,
 )
+from kurobara.reading.models import ChapterProgress, ChapterSync, StoredChapter
+from kurobara.updates.models import (
+    NotificationSettings,
+    ProviderPause,
+    SourceUpdate,
+    UpdateItem,
+    UpdateNotification,
+    UpdateRun,
+)
 from kurobara.users.models import User
 
 __all__ = [
+    "ChapterProgress",
+    "ChapterSync",
     "ImportJob",
     "ImportJobItem",
     "InstanceSetting",
@@ -19,9 +30,16 @@ __all__ = [
     "LibraryEntry",
     "Manga",
     "MangaSource",
+    "NotificationSettings",
     "ProviderCheck",
     "ProviderCheckHourly",
+    "ProviderPause",
     "ProviderStatus",
     "ProviderTransition",
+    "SourceUpdate",
+    "StoredChapter",
+    "UpdateItem",
+    "UpdateNotification",
+    "UpdateRun",
     "User",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -25,6 +26,8 @@ from kurobara.library.schemas import (
     LibraryQuery,
     ListQuery,
 )
+from kurobara.providers.deps import RegistryDep
+from kurobara.reading.progress import ReadingSummary
 from kurobara.users.deps import CurrentUser
 
 TOTAL_HEADER = "X-Total-Count"
@@ -66,10 +69,19 @@ async def _list(
         sort_order=query.sort_order,
         page=query.page,
         limit=query.limit,
+        has_unread=query.has_unread,
         **kw,
     )
     response.headers[TOTAL_HEADER] = str(page.total)
-    return list(page.items)
+    return [_with_reading(entry, page.reading.get(entry.manga_id)) for entry in page.items]
+
+
+def _with_reading(entry: Any, summary: ReadingSummary | None) -> LibraryEntryRead:
+    """An entry as the API shows it, with its manga's reading summary."""
+    shaped = LibraryEntryRead.model_validate(entry)
+    if summary is None:
+        return shaped
+    return shaped.model_copy(update=asdict(summary))
 
 
 # --- /library ---------------------------------------------------------------------------------
@@ -91,7 +103,10 @@ async def get_library_entry(manga_id: uuid.UUID, user: CurrentUser, db_session: 
     entry = await service.get_entry(db_session=db_session, user_id=user.id, manga_id=manga_id)
     if entry is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="This manga is not in your library")
-    return entry
+    summaries = await service.reading_summaries(
+        db_session=db_session, user_id=user.id, entries=[entry]
+    )
+    return _with_reading(entry, summaries.get(entry.manga_id))
 
 
 @library_router.post("/{manga_id}", response_model=LibraryEntryRead)

@@ -14,7 +14,7 @@ MAX_IMPORT_ITEMS = 50_000
 EXPORT_FORMAT: Literal["kurobara.favorites"] = "kurobara.favorites"
 EXPORT_VERSION: Literal[1] = 1
 
-SortBy = Literal["updated_at", "created_at", "title", "rating"]
+SortBy = Literal["updated_at", "created_at", "title", "rating", "last_read_at"]
 SortOrder = Literal["asc", "desc"]
 
 
@@ -50,6 +50,8 @@ class ListQuery(BaseModel):
     search: Annotated[str, Field(max_length=200), AfterValidator(_no_nul)] | None = None
     sort_by: SortBy = "updated_at"
     sort_order: SortOrder = "desc"
+    # Only entries with (true) or without (false) a listed chapter the user has not read.
+    has_unread: bool | None = None
 
 
 class LibraryQuery(ListQuery):
@@ -84,6 +86,11 @@ class LibraryEntryRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     manga: MangaSummary
+    # Reading (``kurobara.reading``): chapters still listed and not read, when the user last
+    # read in it, and the chapter "Continue" opens.
+    unread_count: int = 0
+    last_read_at: datetime | None = None
+    next_chapter_id: uuid.UUID | None = None
 
 
 class LibraryEntryChanges(BaseModel):

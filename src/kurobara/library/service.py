@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, delete, func, literal, select, update
@@ -26,6 +26,8 @@ from kurobara.library.models import LibraryCounter, LibraryEntry
 from kurobara.library.rules import LIKE_ESCAPE, like_pattern, unique_ids
 from kurobara.library.schemas import SortBy, SortOrder
 from kurobara.manga.models import Manga
+from kurobara.reading import progress as reading_progress
+from kurobara.reading.progress import ReadingSummary
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +42,8 @@ SORT_COLUMNS: dict[str, Any] = {
     "created_at": LibraryEntry.created_at,
     "title": Manga.title_key,
     "rating": LibraryEntry.rating,
+    # When the user last read in the manga (a correlated subquery on their progress rows).
+    "last_read_at": reading_progress.last_read_at_of(LibraryEntry.user_id, LibraryEntry.manga_id),
 }
 
 
@@ -63,6 +67,8 @@ class EntryNotFound(LibraryError):
 class Page:
     items: list[LibraryEntry]
     total: int
+    # Per manga of ``items``: unread count, last read, where "Continue" goes.
+    reading: dict[uuid.UUID, ReadingSummary] = field(default_factory=dict)
 
 
 def _insert(db_session: AsyncSession) -> Any:
@@ -377,7 +383,7 @@ async def _unfavorite_rows(
 
 
 def _filters(
-    user_id: uuid.UUID, is_favorite: bool | None, search: str | None
+    user_id: uuid.UUID, is_favorite: bool | None, search: str | None, has_unread: bool | None = None
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [LibraryEntry.user_id == user_id]
     if is_favorite is not None:
@@ -385,6 +391,9 @@ def _filters(
         conditions.append(LibraryEntry.is_favorite == is_favorite)
     if search:
         conditions.append(Manga.title_key.like(like_pattern(search), escape=LIKE_ESCAPE))
+    if has_unread is not None:
+        unread = reading_progress.has_unread_of(LibraryEntry.user_id, LibraryEntry.manga_id)
+        conditions.append(unread if has_unread else ~unread)
     return conditions
 
 
@@ -398,13 +407,16 @@ async def list_entries(
     sort_order: SortOrder = "desc",
     page: int = 1,
     limit: int = 20,
+    has_unread: bool | None = None,
+    with_reading: bool = True,
 ) -> Page:
-    """One page of the user's entries with their manga, and the total that match.
+    """One page of the user's entries with their manga, and the total that match; with the
+    reading summary of each (``with_reading``: two more queries for the whole page).
 
     Ties in the sort key are broken by id, so offsets are stable. The page's ids are picked in a
     subquery from the index alone; only those rows are joined to their manga, so a deep page
     does not load the manga of every row it skips."""
-    conditions = _filters(user_id, is_favorite, search)
+    conditions = _filters(user_id, is_favorite, search, has_unread)
     needs_manga = bool(search) or sort_by == "title"
     order = _order(sort_by, sort_order)
     page_ids = select(LibraryEntry.id)
@@ -430,7 +442,22 @@ async def list_entries(
         .join(page_ids_sq, page_ids_sq.c.id == LibraryEntry.id)
         .order_by(*order)
     )
-    return Page(items=list((await db_session.scalars(query)).all()), total=total)
+    items = list((await db_session.scalars(query)).all())
+    summaries = (
+        await reading_summaries(db_session=db_session, user_id=user_id, entries=items)
+        if with_reading
+        else {}
+    )
+    return Page(items=items, total=total, reading=summaries)
+
+
+async def reading_summaries(
+    *, db_session: AsyncSession, user_id: uuid.UUID, entries: Sequence[LibraryEntry]
+) -> dict[uuid.UUID, ReadingSummary]:
+    """The reading summary of each entry's manga, by manga id (``kurobara.reading``)."""
+    return await reading_progress.summaries(
+        db_session=db_session, user_id=user_id, manga_ids=[entry.manga_id for entry in entries]
+    )
 
 
 def _order(sort_by: SortBy, sort_order: SortOrder) -> list[Any]:
@@ -440,6 +467,6 @@ def _order(sort_by: SortBy, sort_order: SortOrder) -> list[Any]:
         key, tiebreak = column.desc(), LibraryEntry.id.desc()
     else:
         key, tiebreak = column.asc(), LibraryEntry.id.asc()
-    if sort_by == "rating":
+    if sort_by in ("rating", "last_read_at"):
         key = key.nulls_last()  # unrated last in both orders, on SQLite and PostgreSQL alike
     return [key, tiebreak]

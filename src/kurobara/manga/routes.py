@@ -1,15 +1,16 @@
-"""HTTP routes of the catalog: import from a provider, read a manga, its chapters and pages."""
+"""HTTP routes of the catalog: import from a provider, read a manga (its chapters and pages are
+in ``kurobara.reading.routes``)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 
 from kurobara.db.deps import SessionDep
 from kurobara.manga import service as manga_service
-from kurobara.manga.schemas import ChapterList, ImportRequest, MangaRead, PageList
+from kurobara.manga.schemas import ImportRequest, MangaRead
 from kurobara.providers.deps import RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.providers.registry import UnknownProvider
@@ -20,14 +21,6 @@ manga_router = APIRouter(prefix="/manga", tags=["manga"])
 _PROVIDER_FAILED: dict[int | str, dict[str, Any]] = {
     status.HTTP_502_BAD_GATEWAY: {"description": "the provider failed; detail has kind, message"}
 }
-
-
-def get_chapter_cache(request: Request) -> manga_service.ChapterCache:
-    cache: manga_service.ChapterCache = request.app.state.chapter_cache
-    return cache
-
-
-ChapterCacheDep = Annotated[manga_service.ChapterCache, Depends(get_chapter_cache)]
 
 
 def _raise_for(exc: Exception) -> NoReturn:
@@ -89,41 +82,3 @@ async def read_manga(manga_id: uuid.UUID, user: CurrentUser, db_session: Session
     if manga is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Manga not found")
     return manga
-
-
-@manga_router.get("/{manga_id}/chapters", response_model=ChapterList, responses=_PROVIDER_FAILED)
-async def list_chapters(
-    manga_id: uuid.UUID,
-    user: CurrentUser,
-    db_session: SessionDep,
-    registry: RegistryDep,
-    cache: ChapterCacheDep,
-) -> ChapterList:
-    """Every chapter, oldest first, from the provider of the manga's first usable source."""
-    try:
-        return await manga_service.list_chapters(
-            db_session=db_session, registry=registry, cache=cache, manga_id=manga_id
-        )
-    except _CATALOG_ERRORS as exc:
-        _raise_for(exc)
-
-
-@manga_router.get(
-    "/{manga_id}/chapters/{chapter_id:path}/pages",
-    response_model=PageList,
-    responses=_PROVIDER_FAILED,
-)
-async def list_pages(
-    manga_id: uuid.UUID,
-    chapter_id: Annotated[str, Path(min_length=1, max_length=500)],
-    user: CurrentUser,
-    db_session: SessionDep,
-    registry: RegistryDep,
-) -> PageList:
-    """The page image URLs of one chapter (an id from the chapter list)."""
-    try:
-        return await manga_service.list_pages(
-            db_session=db_session, registry=registry, manga_id=manga_id, chapter_id=chapter_id
-        )
-    except _CATALOG_ERRORS as exc:
-        _raise_for(exc)

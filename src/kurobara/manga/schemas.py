@@ -1,4 +1,5 @@
-"""API shapes of the catalog: import requests, manga with their sources, chapter and page lists."""
+"""API shapes of the catalog: import requests, manga with their sources (chapter and page lists
+are ``kurobara.reading.schemas``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
-
-from kurobara.providers.base import Chapter, Page
 
 
 def _no_nul(value: str) -> str:
@@ -58,19 +57,3 @@ class MangaRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     sources: list[SourceRead]
-
-
-class ChapterList(BaseModel):
-    """A manga's chapters, oldest first, as its provider lists them."""
-
-    manga_id: uuid.UUID
-    provider_id: str
-    external_id: str
-    chapters: list[Chapter]
-
-
-class PageList(BaseModel):
-    manga_id: uuid.UUID
-    provider_id: str
-    chapter_id: str
-    pages: list[Page]

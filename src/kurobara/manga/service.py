@@ -1,4 +1,5 @@
-"""Catalog logic: import a manga from a provider, read it back, list its chapters and pages.
+"""Catalog logic: import a manga from a provider and read it back (its chapters and pages are
+``kurobara.reading``'s).
 
 Errors a caller maps::
 
@@ -14,27 +15,15 @@ Provider calls never run inside a database transaction: the session's transactio
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.manga.models import Manga, MangaSource
-from kurobara.manga.schemas import ChapterList, PageList
-from kurobara.providers.base import Chapter, MangaDetails, Page, Provider
+from kurobara.providers.base import MangaDetails, Provider
 from kurobara.providers.registry import ProviderRegistry
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-CHAPTER_CACHE_SECONDS = 300.0
-CHAPTER_CACHE_ENTRIES = 1024
 
 
 class MangaNotFound(LookupError):
@@ -47,41 +36,6 @@ class NoUsableSource(LookupError):
     def __init__(self, manga_id: uuid.UUID) -> None:
         super().__init__(f"none of the providers of manga {manga_id} is configured and enabled")
         self.manga_id = manga_id
-
-
-class TTLCache(Generic[K, V]):
-    """A small in-process cache: entries live ``ttl`` seconds, the oldest go first when full."""
-
-    def __init__(
-        self,
-        *,
-        ttl: float,
-        max_entries: int = CHAPTER_CACHE_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self.clock = clock
-        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, value = entry
-        if self.clock() >= expires:
-            del self._entries[key]
-            return None
-        return value
-
-    def put(self, key: K, value: V) -> None:
-        self._entries.pop(key, None)
-        self._entries[key] = (self.clock() + self.ttl, value)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-
-ChapterCache = TTLCache[tuple[str, str], list[Chapter]]
 
 
 async def _end_transaction(db_session: AsyncSession) -> None:
@@ -182,97 +136,3 @@ async def import_from_provider(
         external_id=external_id,
     )
     return manga
-
-
-async def _source_of(
-    *, db_session: AsyncSession, registry: ProviderRegistry, manga_id: uuid.UUID
-) -> tuple[Provider, MangaSource]:
-    """The manga's first source whose provider is registered and enabled, oldest first."""
-    manga = await get_manga(db_session=db_session, manga_id=manga_id)
-    if manga is None:
-        raise MangaNotFound(manga_id)
-    for source in sorted(manga.sources, key=lambda s: (s.created_at, s.provider_id)):
-        if source.provider_id in registry:
-            provider = registry.get(source.provider_id)
-            if provider.definition.enabled:
-                await _end_transaction(db_session)
-                return provider, source
-    raise NoUsableSource(manga_id)
-
-
-async def list_chapters(
-    *,
-    db_session: AsyncSession,
-    registry: ProviderRegistry,
-    cache: ChapterCache,
-    manga_id: uuid.UUID,
-) -> ChapterList:
-    """The manga's chapters from its provider, cached briefly per (provider, external id)."""
-    provider, source = await _source_of(db_session=db_session, registry=registry, manga_id=manga_id)
-    key = (provider.id, source.external_id)
-    chapters = cache.get(key)
-    if chapters is None:
-        chapters = await provider.get_chapters(source.external_id)
-        cache.put(key, chapters)
-    return ChapterList(
-        manga_id=manga_id,
-        provider_id=provider.id,
-        external_id=source.external_id,
-        chapters=chapters,
-    )
-
-
-async def list_pages(
-    *,
-    db_session: AsyncSession,
-    registry: ProviderRegistry,
-    manga_id: uuid.UUID,
-    chapter_id: str,
-) -> PageList:
-    """A chapter's page image URLs, from the provider its chapter list came from. Not cached:
-    some sites hand out image URLs that expire within minutes."""
-    provider, _ = await _source_of(db_session=db_session, registry=registry, manga_id=manga_id)
-    pages = await provider.get_pages(chapter_id)
-    return PageList(manga_id=manga_id, provider_id=provider.id, chapter_id=chapter_id, pages=pages)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One chapter opened for reading: its pages and its neighbours in the chapter list."""
-
-    chapter: Chapter
-    pages: list[Page]
-    previous: Chapter | None
-    next: Chapter | None
-    provider_id: str
-
-
-async def read_chapter(
-    *,
-    db_session: AsyncSession,
-    registry: ProviderRegistry,
-    cache: ChapterCache,
-    manga_id: uuid.UUID,
-    chapter_id: str,
-) -> Reading | None:
-    """A chapter of the manga with its pages and neighbours (the reader's previous/next links);
-    None when the provider's chapter list does not have ``chapter_id``, so a made-up id never
-    reaches the site."""
-    listing = await list_chapters(
-        db_session=db_session, registry=registry, cache=cache, manga_id=manga_id
-    )
-    ids = [chapter.external_id for chapter in listing.chapters]
-    if chapter_id not in ids:
-        return None
-    at = ids.index(chapter_id)
-    pages = await list_pages(
-        db_session=db_session, registry=registry, manga_id=manga_id, chapter_id=chapter_id
-    )
-    chapters = listing.chapters
-    return Reading(
-        chapter=chapters[at],
-        pages=pages.pages,
-        previous=chapters[at - 1] if at > 0 else None,
-        next=chapters[at + 1] if at + 1 < len(chapters) else None,
-        provider_id=listing.provider_id,
-    )

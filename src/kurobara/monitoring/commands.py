@@ -179,6 +179,14 @@ async def run_monitor(settings: Settings) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await monitor.start()
+        # Library updates run beside the monitor (and listen to its checks for recoveries).
+        updater = None
+        if settings.library_updates_enabled:
+            from kurobara.updates.jobs import LibraryUpdater
+
+            updater = LibraryUpdater(db=ctx.db, registry=ctx.registry, settings=settings)
+            monitor.checker.add_listener(updater.on_check)
+            await updater.start()
         Console().print(
             f"[bold]Kurobara monitor[/bold] watching {len(ctx.registry)} providers "
             f"(concurrency {settings.check_concurrency}); Ctrl+C stops it"
@@ -186,4 +194,6 @@ async def run_monitor(settings: Settings) -> None:
         try:
             await stop.wait()
         finally:
+            if updater is not None:
+                await updater.stop()
             await monitor.stop()

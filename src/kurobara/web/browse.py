@@ -28,6 +28,8 @@ from kurobara.monitoring.deps import ClockDep, RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.providers.registry import ProviderRegistry, UnknownProvider
 from kurobara.providers.routes import MAX_QUERY_LENGTH
+from kurobara.reading import listing as reading_listing
+from kurobara.reading.service import ProviderSkipped
 from kurobara.users.models import User
 from kurobara.web.pages import CONTENT_SECURITY_POLICY, redirect, render, url_path
 from kurobara.web.session import SignedInUser
@@ -277,17 +279,26 @@ async def reader_page(
     parsed = manga.id
     back = url_path(request, "web:manga", manga_id=str(parsed))
     try:
-        reading = await manga_service.read_chapter(
+        reading: reading_listing.Reading | None = await reading_listing.read_chapter(
             db_session=db_session,
             registry=registry,
-            cache=request.app.state.chapter_cache,
             manga_id=parsed,
-            chapter_id=chapter_id[:500],
+            user_id=user.id,
+            chapter_ref=chapter_id[:500],
+            max_age_seconds=request.app.state.settings.chapter_cache_seconds,
+            clock=request.app.state.clock,
         )
+    except reading_listing.ChapterNotFound:
+        reading = None
     except manga_service.NoUsableSource:
         message = "None of this manga's providers is enabled on this server."
         return _problem(
             request, user, status_code=503, title="No provider", message=message, back=back
+        )
+    except ProviderSkipped as exc:
+        message = f"{manga.title}: its provider is {exc.reason} right now."
+        return _problem(
+            request, user, status_code=503, title="Provider unavailable", message=message, back=back
         )
     except ProviderError as exc:
         return _problem(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 _ADJECTIVES = (
@@ -117,6 +117,32 @@ class FakeCatalog:
             hue=rng.randrange(360),
             chapters=chapters,
         )
+
+    def find(self, ref: str) -> FakeSeries | None:
+        """A series by its id or its slug (the control panel accepts either)."""
+        return self._by_id.get(ref) or self._by_slug.get(ref)
+
+    def add_chapter(
+        self, ref: str, *, at: datetime | None = None
+    ) -> tuple[FakeSeries, FakeChapter]:
+        """Publish the next chapter of a series (as a site does when a scan group uploads one):
+        the series gains it at the end of its list. ``KeyError`` for an unknown series."""
+        series = self.find(ref)
+        if series is None:
+            raise KeyError(ref)
+        last = series.chapters[-1] if series.chapters else None
+        number = int(float(last.number)) + 1 if last else 1
+        chapter = FakeChapter(
+            number=str(number),
+            title=f"Chapter {number}: New",
+            pages=6,
+            published_at=at or datetime.now(UTC).replace(microsecond=0),
+        )
+        grown = replace(series, chapters=(*series.chapters, chapter))
+        self.series[self.series.index(series)] = grown
+        self._by_id[grown.id] = grown
+        self._by_slug[grown.slug] = grown
+        return grown, chapter
 
     def by_id(self, series_id: str) -> FakeSeries | None:
         return self._by_id.get(series_id)

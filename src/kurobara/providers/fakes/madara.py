@@ -81,6 +81,9 @@ class FakeMadaraSite(FakeSite):
         self.post_ids = {series.id: 1000 + i for i, series in enumerate(self.catalog.series)}
         self._by_post_id = {pid: self.catalog.by_id(sid) for sid, pid in self.post_ids.items()}
 
+    def chapter_added(self, series: FakeSeries, chapter: FakeChapter) -> None:
+        self._by_post_id[self.post_ids[series.id]] = series
+
     def definition_params(self) -> dict[str, Any]:
         return {
             "manga_path": self.manga_path,

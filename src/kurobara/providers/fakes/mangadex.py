@@ -58,22 +58,28 @@ class FakeMangaDexSite(FakeSite):
         self.ratings = {s.id: _content_rating(i) for i, s in enumerate(self.catalog.series)}
         self.feeds: dict[str, list[_FeedChapter]] = {}
         self.chapters: dict[str, _FeedChapter] = {}
+        self.by_hash: dict[str, _FeedChapter] = {}
         for series in self.catalog.series:
-            feed = []
+            self.feeds[series.id] = []
             for index, chapter in enumerate(series.chapters):
-                # Every chapter in English, every third also in Spanish.
-                for language in ("en", "es") if index % 3 == 0 else ("en",):
-                    item = _FeedChapter(
-                        id=_uuid(series.id, chapter.number, language),
-                        series=series,
-                        chapter=chapter,
-                        language=language,
-                        volume=str(index // 10 + 1),
-                    )
-                    feed.append(item)
-                    self.chapters[item.id] = item
-            self.feeds[series.id] = feed
-        self.by_hash = {item.hash: item for item in self.chapters.values()}
+                self._publish(series, chapter, index)
+
+    def _publish(self, series: FakeSeries, chapter: FakeChapter, index: int) -> None:
+        # Every chapter in English, every third also in Spanish.
+        for language in ("en", "es") if index % 3 == 0 else ("en",):
+            item = _FeedChapter(
+                id=_uuid(series.id, chapter.number, language),
+                series=series,
+                chapter=chapter,
+                language=language,
+                volume=str(index // 10 + 1),
+            )
+            self.feeds[series.id].append(item)
+            self.chapters[item.id] = item
+            self.by_hash[item.hash] = item
+
+    def chapter_added(self, series: FakeSeries, chapter: FakeChapter) -> None:
+        self._publish(series, chapter, len(series.chapters) - 1)
 
     @property
     def title(self) -> str:

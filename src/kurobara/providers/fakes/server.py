@@ -30,7 +30,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kurobara.providers.fakes.catalog import FakeCatalog
+from kurobara.providers.fakes.catalog import FakeCatalog, FakeChapter, FakeSeries
 
 FAULTS: tuple[str, ...] = (
     "ok", "down", "slow", "error", "challenge", "layout", "ratelimit", "huge",
@@ -244,6 +244,17 @@ class FakeSite(ABC):
             self.stop()
         elif fault != "down" and was_down:
             self.start()
+
+    def add_chapter(self, ref: str) -> FakeChapter:
+        """Publish a new chapter of the series ``ref`` (id or slug); ``KeyError`` if unknown."""
+        series, chapter = self.catalog.add_chapter(ref)
+        self.chapter_added(series, chapter)
+        return chapter
+
+    def chapter_added(self, series: FakeSeries, chapter: FakeChapter) -> None:
+        """A kind that indexes chapters beyond the catalog (a feed, post ids) updates them;
+        a kind that reads its catalog on every request has nothing to do."""
+        return None
 
     def __enter__(self) -> FakeSite:
         return self.start()

@@ -1,0 +1,1 @@
+"""Reading: chapters kept as data, per-user progress, history."""

@@ -1,0 +1,85 @@
+"""The Updates feed: chapters that appeared in a user's library, newest first.
+
+A chapter is "new" for a user when it was first seen after the manga entered their library,
+and not in its source's first fetch: the first fetch of a list stores the whole back catalog
+at once, and a series added yesterday whose chapters were first fetched today must not show
+its 300 old chapters as new.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from kurobara.library.models import LibraryEntry
+from kurobara.manga.models import Manga
+from kurobara.reading.models import ChapterProgress, StoredChapter
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    chapter: StoredChapter
+    manga: Manga
+    read: bool
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[FeedItem]
+    total: int
+
+
+def _new_chapters(user_id: uuid.UUID) -> Any:
+    first = aliased(StoredChapter)
+    first_fetch = (
+        select(func.min(first.first_seen_at))
+        .where(first.source_id == StoredChapter.source_id)
+        .scalar_subquery()
+    )
+    return (
+        select(StoredChapter)
+        .join(
+            LibraryEntry,
+            and_(LibraryEntry.manga_id == StoredChapter.manga_id, LibraryEntry.user_id == user_id),
+        )
+        .where(
+            StoredChapter.removed_at.is_(None),
+            StoredChapter.first_seen_at > LibraryEntry.created_at,
+            StoredChapter.first_seen_at > first_fetch,
+        )
+    )
+
+
+async def list_new_chapters(
+    *, db_session: AsyncSession, user_id: uuid.UUID, page: int, limit: int
+) -> FeedPage:
+    """One page of the user's new chapters, newest first, each with its manga and read flag."""
+    base = _new_chapters(user_id)
+    total = int(await db_session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    rows = (
+        await db_session.execute(
+            base.add_columns(Manga, func.coalesce(ChapterProgress.read, False))
+            .join(Manga, Manga.id == StoredChapter.manga_id)
+            .outerjoin(
+                ChapterProgress,
+                and_(
+                    ChapterProgress.chapter_id == StoredChapter.id,
+                    ChapterProgress.user_id == user_id,
+                ),
+            )
+            .order_by(
+                StoredChapter.first_seen_at.desc(),
+                StoredChapter.manga_id,
+                StoredChapter.position.desc(),
+            )
+            .offset((page - 1) * limit)
+            .limit(limit)
+        )
+    ).all()
+    items = [FeedItem(chapter=row[0], manga=row[1], read=bool(row[2])) for row in rows]
+    return FeedPage(items=items, total=total)
