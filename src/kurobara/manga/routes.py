@@ -19,7 +19,10 @@ from kurobara.users.deps import CurrentUser
 manga_router = APIRouter(prefix="/manga", tags=["manga"])
 
 _PROVIDER_FAILED: dict[int | str, dict[str, Any]] = {
-    status.HTTP_502_BAD_GATEWAY: {"description": "the provider failed; detail has kind, message"}
+    status.HTTP_502_BAD_GATEWAY: {"description": "the provider failed; detail has kind, message"},
+    status.HTTP_503_SERVICE_UNAVAILABLE: {
+        "description": "no source of this manga has a configured, enabled provider"
+    },
 }
 
 

@@ -35,7 +35,8 @@ class CsrfRefused(Exception):
 
 
 def is_secure(request: Request) -> bool:
-    # Behind a TLS-terminating proxy uvicorn's proxy headers make this "https" as well.
+    # Behind a TLS-terminating proxy in KUROBARA_TRUSTED_PROXIES, X-Forwarded-Proto makes
+    # this "https" as well.
     return request.url.scheme == "https"
 
 
