@@ -63,6 +63,9 @@ QUICK = Size(manga=5_000, favorites=2_000, other_users=20, per_other_user=50, re
 class Dataset:
     user_id: uuid.UUID
     token: str
+    # A user with ``per_other_user`` favorites: the count must cost the same for both.
+    small_user_id: uuid.UUID
+    small_token: str
     favorites: list[uuid.UUID]
     others: list[uuid.UUID]
     deep_page: int
@@ -153,9 +156,15 @@ async def seed(url: str, size: Size) -> Dataset:
     await engine.dispose()
     favorite_set = set(favorites)
     token = create_access_token(user_id=main, hashed_password=hashed, secret=SECRET, minutes=600)
+    small = users[1]["id"]
+    small_token = create_access_token(
+        user_id=small, hashed_password=hashed, secret=SECRET, minutes=600
+    )
     return Dataset(
         user_id=main,
         token=token,
+        small_user_id=small,
+        small_token=small_token,
         favorites=favorites,
         others=[m for m in ids if m not in favorite_set],
         deep_page=min(500, size.favorites // PAGE_LIMIT),
@@ -212,6 +221,7 @@ def http_scenarios(data: Dataset) -> dict[str, Callable[[random.Random, Toggler]
             f"{fav}/?page={data.deep_page}&limit={PAGE_LIMIT}",
         ),
         "count": lambda rng, t: ("GET", f"{fav}/count"),
+        "count (small user)": lambda rng, t: ("GET", f"{fav}/count", data.small_token),
         "status": lambda rng, t: ("GET", f"{fav}/{status_target(rng, data)}/status"),
         "toggle": toggle,
     }
@@ -237,6 +247,9 @@ def service_calls(
         "list page 1": listing(1),
         f"list page {data.deep_page}": listing(data.deep_page),
         "count": lambda s, rng, t: service.count_favorites(db_session=s, user_id=u),
+        "count (small user)": lambda s, rng, t: service.count_favorites(
+            db_session=s, user_id=data.small_user_id
+        ),
         "status": lambda s, rng, t: service.favorite_status(
             db_session=s, user_id=u, manga_id=status_target(rng, data)
         ),
@@ -280,8 +293,9 @@ async def measure_api(base: str, data: Dataset, size: Size, concurrency: int) ->
         for name, make in http_scenarios(data).items():
 
             async def op(rng: random.Random, t: Toggler, make: Any = make) -> bool:
-                method, path = make(rng, t)
-                async with http.request(method, path) as response:
+                method, path, *token = make(rng, t)
+                auth = {"Authorization": f"Bearer {token[0]}"} if token else None
+                async with http.request(method, path, headers=auth) as response:
                     await response.read()
                     return response.status == 200
 

@@ -107,6 +107,7 @@ if (grid) {
 const fileInput = document.querySelector("[data-import-file]");
 const report = document.querySelector("[data-import-report]");
 
+const JOB_POLL_MS = 1500;
 const RESULT_LABELS = { imported: "imported", already_present: "already a favorite", failed: "failed" };
 
 function showReport(result) {
@@ -148,7 +149,14 @@ fileInput?.addEventListener("change", async () => {
     } catch {
       throw new Error("this file is not JSON; choose a JSON export of Kurobara favorites");
     }
-    showReport(await api.post("/favorites/import", payload, { timeout: 300_000 }));
+    let result = await api.post("/favorites/import", payload, { timeout: 300_000 });
+    // A large file comes back as a background job: follow its progress until it is done.
+    while (result.job_id && result.status !== "done") {
+      showMessage(summary, `Importing ${file.name}: ${result.processed} of ${result.total} items…`, "info");
+      await new Promise((resolve) => setTimeout(resolve, JOB_POLL_MS));
+      result = await api.get(`/favorites/import/jobs/${result.job_id}`);
+    }
+    showReport(result);
   } catch (err) {
     showMessage(summary, `Import failed: ${err.message}`, "error");
   } finally {
