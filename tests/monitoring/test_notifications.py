@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -21,8 +22,10 @@ from kurobara.monitoring.jobs import Monitor
 from kurobara.monitoring.models import ProviderTransition
 from kurobara.monitoring.notifications import Notifier, notification_health
 from kurobara.providers.fakes.server import BackgroundServer
+from tests.factories import UserFactory
 from tests.monitoring.conftest import ManualClock
 from tests.monitoring.sites import PingSite
+from tests.web.helpers import web_login
 
 
 class Receiver:
@@ -220,3 +223,24 @@ async def test_a_slow_notifier_never_holds_checks_up(
     assert report.status == "active"
     assert not sending.done()  # the check completed while the notification still waits
     await sending
+
+
+async def test_admins_see_failing_notifications_on_the_page_and_in_metrics(
+    client: httpx.AsyncClient, users: UserFactory, monitor: Monitor, clock: ManualClock,
+    site: PingSite, receiver: Receiver,
+) -> None:  # fmt: skip
+    await users.bob()
+    receiver.status = 500
+    await monitor.step()
+    await go_down(monitor, clock, site)
+    await monitor.notifier.deliver_pending()
+    scraped = (await client.get("/metrics")).text
+    assert "kurobara_notifications_failing 1.0" in scraped
+    assert "kurobara_notification_last_failure_timestamp_seconds" in scraped
+    await web_login(client, "alice")
+    page = (await client.get("/providers")).text
+    assert "Notifications are failing." in page
+    assert "webhook: HTTPStatusError" in page
+    client.cookies.clear()
+    await web_login(client, "bob")
+    assert "Notifications are failing." not in (await client.get("/providers")).text
