@@ -78,6 +78,8 @@ async def test_a_manual_check_streams_testing_then_its_result(served: ServedApp)
     assert check["provider_id"] == "site0"
     assert check["status"] == "active"
     assert check["transition"] == ["unknown", "active"]
+    # What the row shows beside the status comes with it (live rows stay true).
+    assert (check["uptime_24h"], check["uptime_7d"], check["uptime_30d"]) == (100, 100, 100)
 
 
 async def test_events_need_a_token(served: ServedApp) -> None:

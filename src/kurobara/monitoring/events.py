@@ -44,6 +44,8 @@ def check_event(report: CheckReport) -> dict[str, Any]:
         "consecutive_failures": state.consecutive_failures if state else None,
         "uptime_percentage": state.uptime_percentage if state else None,
         "transition": list(transition) if transition else None,
+        # What the dashboard row shows beside the status (one definition: the rollups').
+        **{f"uptime_{window}": value for window, value in (report.uptime or {}).items()},
         "timestamp": report.timestamp.isoformat(),
     }
 

@@ -208,6 +208,7 @@ async def test_provider(
         http_status=result.http_status,
         status=report.status,
         timestamp=report.timestamp,
+        **{f"uptime_{window}": value for window, value in (report.uptime or {}).items()},
     )
 
 
