@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shutil
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +17,7 @@ import httpx
 import pytest
 
 from kurobara.config import Settings
+from tests.conftest import require_service
 from tests.monitoring.helpers import ServedApp, register
 
 
@@ -74,6 +78,8 @@ async def test_a_manual_check_streams_testing_then_its_result(served: ServedApp)
     assert check["provider_id"] == "site0"
     assert check["status"] == "active"
     assert check["transition"] == ["unknown", "active"]
+    # What the row shows beside the status comes with it (live rows stay true).
+    assert (check["uptime_24h"], check["uptime_7d"], check["uptime_30d"]) == (100, 100, 100)
 
 
 async def test_events_need_a_token(served: ServedApp) -> None:
@@ -96,6 +102,84 @@ async def test_events_reach_browsers_of_another_replica_through_redis(
 
         seen = await events_until_check(first.url, headers, trigger_on_second)
         assert seen[-1][1]["provider_id"] == "site1"
+    finally:
+        await asyncio.to_thread(first.stop)
+        await asyncio.to_thread(second.stop)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free loopback port (the shared one stays up)."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        require_service("redis-server", False, "install the redis-server binary")
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def check_event_within(listen_url: str, headers: dict[str, str], trigger: Any) -> bool:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(3):
+            seen = await events_until_check(listen_url, headers, trigger)
+            return seen[-1][0] == "check"
+    return False
+
+
+async def test_events_flow_again_after_redis_restarts(
+    settings: Settings, private_redis: PrivateRedis
+) -> None:
+    shared = settings.model_copy(update={"redis_url": private_redis.url})
+    first = await asyncio.to_thread(serve, shared)
+    second = await asyncio.to_thread(serve, shared)
+    try:
+        headers = await asyncio.to_thread(register, first.url, "alice")  # admin: no rate limit
+
+        def test_on(app: ServedApp) -> Any:
+            async def trigger() -> None:
+                async with httpx.AsyncClient(base_url=app.url, timeout=10) as client:
+                    await client.post("/api/v1/providers/site1/test", headers=headers)
+
+            return trigger
+
+        assert await check_event_within(first.url, headers, test_on(second))
+        await asyncio.to_thread(private_redis.stop)
+        # Meanwhile a replica's own checks still reach its own browsers.
+        assert await check_event_within(first.url, headers, test_on(first))
+        await asyncio.to_thread(private_redis.start)
+        for _ in range(20):  # the relays reconnect with backoff
+            if await check_event_within(first.url, headers, test_on(second)):
+                break
+        else:
+            raise AssertionError("no event from the other replica after Redis came back")
     finally:
         await asyncio.to_thread(first.stop)
         await asyncio.to_thread(second.stop)

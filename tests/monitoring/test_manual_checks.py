@@ -170,3 +170,15 @@ class TestRateLimit:
         for _ in range(5):
             response = await client.post("/api/v1/providers/site0/test", headers=alice.headers)
             assert response.status_code == 200
+
+
+async def test_a_check_answers_with_the_uptime_the_row_shows(
+    client: httpx.AsyncClient, users: UserFactory, site: PingSite
+) -> None:
+    alice = await users.alice()
+    first = (await client.post("/api/v1/providers/site0/test", headers=alice.headers)).json()
+    site.set_fault("error")
+    second = (await client.post("/api/v1/providers/site0/test", headers=alice.headers)).json()
+    assert (first["uptime_24h"], second["uptime_24h"], second["uptime_30d"]) == (100, 50, 50)
+    listed = await status_of(client, alice.headers, "site0")
+    assert listed["uptime_24h"] == second["uptime_24h"]

@@ -215,3 +215,15 @@ async def test_regular_user_gets_no_admin_controls_and_is_refused(
         "✓ Up", timeout=LIVE_TIMEOUT_MS
     )
     await shots("phone-dark-tested")
+
+
+@pytest.mark.parametrize(("viewport", "color_scheme"), [(PHONE, "light")])
+async def test_an_admins_phone_shows_no_closed_settings_panel(
+    page: Any, server: Server, shots: Screenshots
+) -> None:
+    await open_dashboard(page, server, "alice")
+    panels = page.locator(".manage-row")
+    assert await panels.count() == 3
+    for index in range(3):
+        await expect(panels.nth(index)).to_be_hidden()
+    await shots("phone-admin")

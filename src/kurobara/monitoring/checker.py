@@ -10,7 +10,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, rules
+from kurobara.monitoring import claims, history, rules
 from kurobara.monitoring.claims import UNSET, Unset
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.models import ProviderCheck
@@ -50,6 +50,8 @@ class CheckReport:
     applied: rules.Applied | None
     # The stored status after a check another replica ran (a joined check has no ``applied``).
     recorded_status: str | None = None
+    # Uptime % per window (24h, 7d, 30d) right after this check was recorded.
+    uptime: Mapping[str, float | None] | None = None
 
     @property
     def status(self) -> str | None:
@@ -168,8 +170,17 @@ class Checker:
                 jitter_seconds=random.uniform(0, self.settings.check_jitter_seconds),
                 user_interval=await self._shortest_user_interval(session, done),
             )
+            # What the dashboard row shows next to the status, so live rows stay true.
+            uptimes = await history.uptime_windows(
+                db_session=session, now=done, provider_ids=[provider_id]
+            )
         report = CheckReport(
-            provider_id=provider_id, result=result, timestamp=done, trigger=trigger, applied=applied
+            provider_id=provider_id,
+            result=result,
+            timestamp=done,
+            trigger=trigger,
+            applied=applied,
+            uptime=uptimes.get(provider_id, dict.fromkeys(rules.WINDOWS)),
         )
         _log(report)
         self._tell(self._listeners, report)

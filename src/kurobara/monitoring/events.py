@@ -3,7 +3,8 @@
 A check emits ``testing`` when it starts and ``check`` when it is recorded. With Redis
 configured, every replica publishes to one channel and relays the channel to its own
 subscribers, so a browser connected to any replica sees checks run by any other; without Redis
-the fan-out stays in the process (one process is the whole instance then).
+the fan-out stays in the process (one process is the whole instance then). A relay that loses
+Redis keeps reconnecting (with backoff) and meanwhile delivers this replica's events locally.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ CHANNEL = "kurobara:provider-events"
 # A browser that stops reading loses events rather than growing the server's memory.
 SUBSCRIBER_BUFFER = 256
 _OUTBOX_BUFFER = 10_000
+# A broken Redis subscription is retried after this delay, doubling up to the maximum.
+RECONNECT_MIN_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 30.0
 
 
 def check_event(report: CheckReport) -> dict[str, Any]:
@@ -40,6 +44,8 @@ def check_event(report: CheckReport) -> dict[str, Any]:
         "consecutive_failures": state.consecutive_failures if state else None,
         "uptime_percentage": state.uptime_percentage if state else None,
         "transition": list(transition) if transition else None,
+        # What the dashboard row shows beside the status (one definition: the rollups').
+        **{f"uptime_{window}": value for window, value in (report.uptime or {}).items()},
         "timestamp": report.timestamp.isoformat(),
     }
 
@@ -50,6 +56,8 @@ class StatusEvents:
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_OUTBOX_BUFFER)
         self._tasks: list[asyncio.Task[None]] = []
+        # True while the Redis subscription is up (events come back through it).
+        self.relaying = False
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._publish(), name="events-publish"))
@@ -75,21 +83,50 @@ class StatusEvents:
             if self.redis is None:
                 self._deliver(event)
                 continue
+            if not self.relaying:
+                # The relay is reconnecting: this replica's browsers hear it from here.
+                self._deliver(event)
             try:
                 await self.redis.publish(CHANNEL, json.dumps(event))
-            except Exception:
-                logger.exception("publishing a status event to Redis failed")
-                self._deliver(event)  # this replica's browsers still hear it
+            except Exception as exc:
+                logger.warning("publishing a status event to Redis failed: %s", exc)
+                if self.relaying:
+                    self._deliver(event)
 
     async def _relay(self) -> None:
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(CHANNEL)
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    self._deliver(json.loads(message["data"]))
-        finally:
-            await pubsub.aclose()
+        """Relay the channel to this replica's subscribers for as long as the replica runs:
+        when the subscription breaks (Redis restarted, network cut) log it once, fall back to
+        local delivery, and reconnect with a growing delay until Redis answers again."""
+        delay = RECONNECT_MIN_SECONDS
+        lost = False
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(CHANNEL)
+                self.relaying = True
+                if lost:
+                    logger.warning("status events: Redis relay recovered")
+                    lost = False
+                delay = RECONNECT_MIN_SECONDS
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self._deliver(json.loads(message["data"]))
+                raise ConnectionError("subscription ended")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.relaying = False
+                if not lost:
+                    logger.warning(
+                        "status events: Redis relay lost (%s); delivering locally, reconnecting",
+                        exc,
+                    )
+                    lost = True
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_SECONDS)
 
     def _deliver(self, event: dict[str, Any]) -> None:
         for queue in list(self._subscribers):

@@ -243,7 +243,9 @@ async def prune(
     )
     flips = await db_session.execute(
         delete(ProviderTransition).where(
-            ProviderTransition.at < rollup_cutoff, ProviderTransition.notified_at.is_not(None)
+            ProviderTransition.at < rollup_cutoff,
+            ProviderTransition.notified_at.is_not(None)
+            | ProviderTransition.gave_up_at.is_not(None),
         )
     )
     await db_session.commit()

@@ -10,6 +10,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from kurobara.monitoring import rules
+from kurobara.monitoring.notifications import NotificationHealth
 from kurobara.monitoring.service import ProviderView
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -72,7 +73,38 @@ class _ProviderCollector(Collector):
         yield from (up, status, enabled, response, failures, checks, uptime, last)
 
 
-def exposition(views: Sequence[ProviderView]) -> bytes:
+class _NotificationCollector(Collector):
+    def __init__(self, health: NotificationHealth) -> None:
+        self.health = health
+
+    def collect(self) -> Iterator[Metric]:
+        health = self.health
+        yield GaugeMetricFamily(
+            "kurobara_notifications_pending", "Down/up messages not yet delivered", health.pending
+        )
+        yield GaugeMetricFamily(
+            "kurobara_notifications_failing",
+            "Pending messages whose last attempt failed (being retried)",
+            health.failing,
+        )
+        yield GaugeMetricFamily(
+            "kurobara_notifications_given_up",
+            "Messages no channel accepted within the retry period",
+            health.given_up,
+        )
+        if health.last_error_at is not None:
+            yield GaugeMetricFamily(
+                "kurobara_notification_last_failure_timestamp_seconds",
+                "Unix time of the last failed attempt of an undelivered message",
+                health.last_error_at.timestamp(),
+            )
+
+
+def exposition(
+    views: Sequence[ProviderView], notifications: NotificationHealth | None = None
+) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_ProviderCollector(views))
+    if notifications is not None:
+        registry.register(_NotificationCollector(notifications))
     return generate_latest(registry)

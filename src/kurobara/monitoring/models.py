@@ -122,4 +122,13 @@ class ProviderTransition(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     # Transitions nobody is told about (unknown -> active) are born notified.
     notified_at: Mapped[datetime | None] = mapped_column()
+    # The last failed attempt's error (kept after a later success, for the record).
     notify_error: Mapped[str | None] = mapped_column(Text)
+    # Retries (``notifications.py``): attempts so far, when the next may run, the lease of the
+    # sender trying now, channels that already accepted it, and when retrying was given up.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    send_lease_until: Mapped[datetime | None] = mapped_column()
+    delivered: Mapped[str | None] = mapped_column(Text)
+    gave_up_at: Mapped[datetime | None] = mapped_column()

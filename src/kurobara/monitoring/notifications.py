@@ -1,29 +1,38 @@
 """Down/up notifications from the transition outbox: Apprise URLs (``KUROBARA_NOTIFY_URLS``)
 and a plain JSON webhook (``KUROBARA_NOTIFY_WEBHOOK``).
 
-A transition row is born with ``notified_at`` NULL. A sender claims it with a conditional
-UPDATE (``... WHERE notified_at IS NULL``) and sends only when the row count says it won, so with
-several replicas each transition is sent exactly once; a replica that dies after claiming loses
-that one message rather than sending it twice (the healthchecks "flip" discipline). Sending runs
-in its own task with a timeout, never in the check path, so a slow notifier delays nothing.
+Delivery is at-least-once, and each message carries a stable id (the transition's id: ``id``
+in the webhook's JSON and its ``Idempotency-Key`` header, ``[#id]`` in Apprise messages), so a
+receiver that sees a message twice can drop the copy. A transition row is born with
+``notified_at`` NULL. A sender takes it with a conditional UPDATE that sets a short send lease
+(so two replicas never send it at the same moment), sends with no database connection held,
+then records the outcome: every channel accepted → ``notified_at``; a channel failed → the
+error, the channels that did accept (never sent again), and the next attempt after an
+exponential backoff (30 s, 1 min, 2 min … at most 1 h) until the transition is
+``GIVE_UP_AFTER`` old. A sender that dies mid-send leaves a lease that expires; the message is
+then sent again (at least once, never lost). Failures show on the admin's Providers page and in
+``/metrics``. Sending runs in its own task with a bounded timeout, never in the check path, so a
+slow or hanging notifier delays no check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara import __version__
 from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.clock import Clock, SystemClock
-from kurobara.monitoring.models import ProviderTransition
+from kurobara.monitoring.models import ProviderTransition as PT
 
 logger = logging.getLogger("kurobara.monitoring.notify")
 
@@ -31,13 +40,29 @@ logger = logging.getLogger("kurobara.monitoring.notify")
 SEND_TIMEOUT_SECONDS = 10.0
 # Outbox rows taken per pass; the rest wait for the next pass.
 BATCH = 100
-# Pending rows of other replicas (or of one that died) are looked for this often.
+# Pending rows of other replicas (or of one that died) and due retries are looked for this often.
 POLL_SECONDS = 15.0
+# Retry backoff: the first retry after FIRST_RETRY, doubling, at most MAX_RETRY_DELAY apart,
+# until the transition is GIVE_UP_AFTER old.
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY_DELAY = timedelta(hours=1)
+GIVE_UP_AFTER = timedelta(hours=24)
 
 
-def payload(row: ProviderTransition) -> dict[str, Any]:
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt (1-based)."""
+    delay: timedelta = FIRST_RETRY * 2 ** max(0, attempts - 1)
+    return min(delay, MAX_RETRY_DELAY)
+
+
+def message_id(row: PT) -> str:
+    return f"kurobara-transition-{row.id}"
+
+
+def payload(row: PT) -> dict[str, Any]:
     event = "provider.down" if row.to_status == "down" else "provider.up"
     return {
+        "id": row.id,
         "event": event,
         "provider_id": row.provider_id,
         "provider_name": row.provider_name,
@@ -49,25 +74,115 @@ def payload(row: ProviderTransition) -> dict[str, Any]:
     }
 
 
-def message(row: ProviderTransition) -> tuple[str, str]:
+def message(row: PT) -> tuple[str, str]:
     if row.to_status == "down":
         title = f"Kurobara: {row.provider_name} is down"
         reason = f"{row.error_kind}: {row.error_message}" if row.error_kind else "checks failing"
-        return title, f"{row.provider_name} ({row.provider_id}) went down: {reason}"
+        return title, f"{row.provider_name} ({row.provider_id}) went down: {reason} [#{row.id}]"
     return (
         f"Kurobara: {row.provider_name} is back",
-        f"{row.provider_name} ({row.provider_id}) is active again.",
+        f"{row.provider_name} ({row.provider_id}) is active again. [#{row.id}]",
     )
 
 
-async def claim(*, db_session: AsyncSession, transition_id: int, now: datetime) -> bool:
+def _sendable(now: datetime) -> Any:
+    return (
+        PT.notified_at.is_(None),
+        PT.gave_up_at.is_(None),
+        or_(PT.next_attempt_at.is_(None), PT.next_attempt_at <= now),
+        or_(PT.send_lease_until.is_(None), PT.send_lease_until <= now),
+    )
+
+
+async def claim(
+    *, db_session: AsyncSession, transition_id: int, now: datetime, lease_until: datetime
+) -> PT | None:
+    """Take one pending transition for a send attempt; None when another sender has it (or it
+    is sent, given up, or not due yet)."""
     result = await db_session.execute(
-        update(ProviderTransition)
-        .where(ProviderTransition.id == transition_id, ProviderTransition.notified_at.is_(None))
-        .values(notified_at=now)
+        update(PT)
+        .where(PT.id == transition_id, *_sendable(now))
+        .values(send_lease_until=lease_until)
     )
     await db_session.commit()
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await db_session.get(PT, transition_id, populate_existing=True)
+
+
+async def record_attempt(
+    *,
+    db_session: AsyncSession,
+    transition_id: int,
+    now: datetime,
+    delivered: set[str],
+    errors: list[str],
+) -> None:
+    """The outcome of one attempt, in one short transaction."""
+    row = await db_session.get(PT, transition_id, populate_existing=True)
+    if row is None:
+        return
+    row.attempts += 1
+    row.last_attempt_at = now
+    row.send_lease_until = None
+    row.delivered = ",".join(sorted(delivered)) or None
+    if not errors:
+        row.notified_at = now
+        row.next_attempt_at = None
+    else:
+        row.notify_error = "; ".join(errors)[:1000]
+        if now - row.at >= GIVE_UP_AFTER:
+            row.gave_up_at = now
+            logger.error(
+                "notification given up provider=%s transition=%d attempts=%d",
+                row.provider_id,
+                row.id,
+                row.attempts,
+            )
+        else:
+            row.next_attempt_at = now + retry_delay(row.attempts)
+    await db_session.commit()
+
+
+@dataclass(frozen=True)
+class NotificationHealth:
+    """What admins see of the outbox: pending messages, those failing, and the last error."""
+
+    pending: int
+    failing: int
+    given_up: int
+    last_error: str | None
+    last_error_at: datetime | None
+    last_error_provider: str | None
+
+
+async def notification_health(*, db_session: AsyncSession) -> NotificationHealth:
+    open_rows = PT.notified_at.is_(None)
+    pending, failing, given_up = (
+        await db_session.execute(
+            select(
+                func.count().filter(open_rows, PT.gave_up_at.is_(None)),
+                func.count().filter(open_rows, PT.gave_up_at.is_(None), PT.attempts > 0),
+                func.count().filter(open_rows, PT.gave_up_at.is_not(None)),
+            )
+        )
+    ).one()
+    last = (
+        await db_session.execute(
+            select(PT.notify_error, PT.last_attempt_at, PT.provider_id)
+            .where(open_rows, PT.notify_error.is_not(None))
+            .order_by(PT.last_attempt_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return NotificationHealth(
+        pending=int(pending),
+        failing=int(failing),
+        given_up=int(given_up),
+        last_error=last.notify_error if last else None,
+        last_error_at=last.last_attempt_at if last else None,
+        last_error_provider=last.provider_id if last else None,
+    )
 
 
 class Notifier:
@@ -83,58 +198,88 @@ class Notifier:
     def configured(self) -> bool:
         return bool(self.urls or self.webhook)
 
+    def channels(self) -> dict[str, str | None]:
+        """Channel key -> Apprise URL (None: the webhook). Keys are stable across restarts."""
+        found: dict[str, str | None] = {}
+        if self.webhook:
+            found["webhook"] = None
+        for url in self.urls:
+            found["apprise:" + hashlib.sha256(url.encode()).hexdigest()[:12]] = url
+        return found
+
     async def deliver_pending(self) -> int:
-        """Claim and send what the outbox holds; the number of transitions this call sent."""
+        """Try what the outbox holds that is due; the number of transitions delivered in full.
+        No database connection is held while a message is sent."""
+        now = self.clock.now()
         async with self.db.session() as session:
-            pending = list(
+            ids = list(
                 (
                     await session.scalars(
-                        select(ProviderTransition)
-                        .where(ProviderTransition.notified_at.is_(None))
-                        .order_by(ProviderTransition.id)
-                        .limit(BATCH)
+                        select(PT.id).where(*_sendable(now)).order_by(PT.id).limit(BATCH)
                     )
                 ).all()
             )
-            sent = 0
-            for row in pending:
-                if not await claim(db_session=session, transition_id=row.id, now=self.clock.now()):
-                    continue
-                errors = await self._send(row) if self.configured else []
-                if errors:
-                    await session.execute(
-                        update(ProviderTransition)
-                        .where(ProviderTransition.id == row.id)
-                        .values(notify_error="; ".join(errors)[:1000])
-                    )
-                    await session.commit()
-                sent += 1
-            return sent
+        sent = 0
+        for transition_id in ids:
+            sent += await self._attempt(transition_id)
+        return sent
 
-    async def _send(self, row: ProviderTransition) -> list[str]:
+    async def _attempt(self, transition_id: int) -> int:
+        now = self.clock.now()
+        lease = now + timedelta(seconds=SEND_TIMEOUT_SECONDS * (len(self.channels()) + 1))
+        async with self.db.session() as session:
+            row = await claim(
+                db_session=session, transition_id=transition_id, now=now, lease_until=lease
+            )
+        if row is None:
+            return 0
+        delivered = set((row.delivered or "").split(",")) - {""}
+        errors = await self._send(row, delivered) if self.configured else []
+        async with self.db.session() as session:
+            await record_attempt(
+                db_session=session,
+                transition_id=transition_id,
+                now=self.clock.now(),
+                delivered=delivered,
+                errors=errors,
+            )
+        return 0 if errors else 1
+
+    async def _send(self, row: PT, delivered: set[str]) -> list[str]:
+        """Send to every channel not yet delivered; adds the ones that accept to ``delivered``."""
         errors: list[str] = []
-        if self.webhook:
+        for key, url in self.channels().items():
+            if key in delivered:
+                continue
             try:
-                await self._post_webhook(row)
+                if url is None:
+                    await self._post_webhook(row)
+                else:
+                    await self._apprise(row, url)
             except Exception as exc:
-                errors.append(f"webhook: {type(exc).__name__}: {exc}")
-        if self.urls:
-            try:
-                await self._apprise(row)
-            except Exception as exc:
-                errors.append(f"apprise: {type(exc).__name__}: {exc}")
+                name = "webhook" if url is None else "apprise"
+                errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            else:
+                delivered.add(key)
         for error in errors:
-            logger.warning("notification failed provider=%s %s", row.provider_id, error)
+            logger.warning(
+                "notification failed provider=%s transition=%d attempt=%d %s",
+                row.provider_id,
+                row.id,
+                row.attempts + 1,
+                error,
+            )
         if not errors:
             logger.info(
-                "notified provider=%s transition=%s->%s",
+                "notified provider=%s transition=%d %s->%s",
                 row.provider_id,
+                row.id,
                 row.from_status,
                 row.to_status,
             )
         return errors
 
-    async def _post_webhook(self, row: ProviderTransition) -> None:
+    async def _post_webhook(self, row: PT) -> None:
         assert self.webhook is not None
         if self._http is None:
             self._http = httpx.AsyncClient(
@@ -142,21 +287,22 @@ class Notifier:
                 headers={"User-Agent": f"Kurobara/{__version__} notifier"},
             )
         async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-            response = await self._http.post(self.webhook, json=payload(row))
+            response = await self._http.post(
+                self.webhook, json=payload(row), headers={"Idempotency-Key": message_id(row)}
+            )
         response.raise_for_status()
 
-    async def _apprise(self, row: ProviderTransition) -> None:
+    async def _apprise(self, row: PT, url: str) -> None:
         import apprise
 
         client = apprise.Apprise()
-        for url in self.urls:
-            client.add(url)
+        client.add(url)
         title, body = message(row)
         kind = apprise.NotifyType.FAILURE if row.to_status == "down" else apprise.NotifyType.SUCCESS
         async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
             result = await client.async_notify(body=body, title=title, notify_type=kind)
         if not result:
-            raise RuntimeError("one or more Apprise URLs did not accept the message")
+            raise RuntimeError("the Apprise URL did not accept the message")
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until ``stopping`` is set: at once when woken, else every POLL_SECONDS."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.responses import StreamingResponse
 
 from kurobara.db.deps import SessionDep
-from kurobara.monitoring import events, metrics, service
+from kurobara.monitoring import events, metrics, notifications, service
 from kurobara.monitoring.deps import (
     CheckerDep,
     ClockDep,
@@ -208,6 +208,7 @@ async def test_provider(
         http_status=result.http_status,
         status=report.status,
         timestamp=report.timestamp,
+        **{f"uptime_{window}": value for window, value in (report.uptime or {}).items()},
     )
 
 
@@ -257,4 +258,5 @@ async def prometheus_metrics(
     views = await service.list_providers(
         db_session=db_session, registry=registry, settings=settings, now=clock.now()
     )
-    return Response(metrics.exposition(views), media_type=metrics.CONTENT_TYPE)
+    health = await notifications.notification_health(db_session=db_session)
+    return Response(metrics.exposition(views, health), media_type=metrics.CONTENT_TYPE)

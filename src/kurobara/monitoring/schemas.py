@@ -90,6 +90,9 @@ class CheckResultRead(BaseModel):
     http_status: int | None
     status: Status | None
     timestamp: datetime
+    uptime_24h: float | None = None
+    uptime_7d: float | None = None
+    uptime_30d: float | None = None
 
 
 class CheckIntervalUpdate(BaseModel):

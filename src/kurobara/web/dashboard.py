@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from kurobara.db.deps import SessionDep
+from kurobara.monitoring import notifications
 from kurobara.monitoring import service as monitoring
 from kurobara.monitoring.models import ProviderCheck
 from kurobara.web.forms import INTERVAL_LABELS
@@ -233,11 +234,18 @@ async def providers_page(request: Request, user: SignedInUser, db_session: Sessi
         limit=HEARTBEAT_CHECKS,
     )
     rows = provider_rows(views, recent)
+    # Admins see when down/up messages fail to go out (they are retried for a day).
+    notify_health = (
+        await notifications.notification_health(db_session=db_session)
+        if user.is_superuser
+        else None
+    )
     return render(
         request,
         "providers.html",
         user=user,
         rows=rows,
+        notify_health=notify_health,
         counts=status_counts(rows),
         stats=stats,
         now=now,

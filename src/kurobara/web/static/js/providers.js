@@ -100,6 +100,32 @@ function addBeat(row, { ok, timestamp, responseTime, errorKind, errorMessage }) 
   bar.setAttribute("aria-label", `${good} of ${ticks.length} recent checks succeeded`);
 }
 
+/** As dashboard.format_percent: truncated, so 99.95 never shows as a "100 %" promise. */
+function formatPercent(value) {
+  if (value === null || value === undefined) return "—";
+  const shown = (Math.trunc(value * 100) / 100).toFixed(2).replace(/\.?0+$/, "");
+  return `${shown} %`;
+}
+
+function uptimeClass(value) {
+  if (value === null || value === undefined) return "uptime-none";
+  if (value >= 99) return "uptime-good";
+  return value >= 95 ? "uptime-fair" : "uptime-bad";
+}
+
+/** The row's uptime cells, from a check event, a "Test now" answer or a provider. */
+function setUptimes(row, source) {
+  for (const window of ["24h", "7d", "30d"]) {
+    const key = `uptime_${window}`;
+    if (!(key in source)) continue;
+    const cell = field(row, `uptime-${window}`);
+    if (!cell) continue;
+    cell.className = `uptime ${uptimeClass(source[key])}`;
+    cell.replaceChildren(Object.assign(document.createElement("small"), { textContent: window }),
+      formatPercent(source[key]));
+  }
+}
+
 /** Apply a completed check (from the event stream or a "Test now" answer), once. */
 function applyCheck(row, check) {
   const at = Date.parse(check.timestamp);
@@ -112,6 +138,7 @@ function applyCheck(row, check) {
   }
   row.dataset.appliedAt = String(at);
   if (check.status) setStatus(row, check.status);
+  setUptimes(row, check);
   if (check.is_success) field(row, "response").textContent = formatMs(check.response_time);
   setLastCheck(row, check.timestamp);
   if (check.is_success) setError(row, null, null);
@@ -131,6 +158,7 @@ function applyProvider(row, provider) {
   row.classList.toggle("is-disabled", !provider.is_enabled);
   row.dataset.override = provider.check_interval_override ?? "";
   setStatus(row, provider.status);
+  setUptimes(row, provider);
   field(row, "response").textContent = formatMs(provider.response_time);
   if (provider.last_check && provider.last_check !== row.dataset.lastCheck) setLastCheck(row, provider.last_check);
   if (provider.status !== "testing") setError(row, provider.error_kind, provider.error_message, provider.http_status);
