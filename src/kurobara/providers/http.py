@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urljoin
+from urllib.request import getproxies
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -289,8 +290,10 @@ class HttpClient:
                 headers={"User-Agent": self._user_agent, "Accept-Language": "en;q=0.9, *;q=0.5"},
                 # Cookies stay per host as a browser keeps them; IP-addressed sites included.
                 cookie_jar=aiohttp.CookieJar(unsafe=True),
-                # Proxy settings from the environment (HTTPS_PROXY, NO_PROXY), as curl reads them.
-                trust_env=True,
+                # Proxy settings from the environment (HTTPS_PROXY, NO_PROXY) as curl reads
+                # them; only when there are some, since aiohttp then looks them up per request
+                # in a thread (two executor hops: most of this client's cost without a proxy).
+                trust_env=bool(getproxies()),
                 # Some sites send long Set-Cookie or CSP headers; aiohttp's default is 8 KiB.
                 max_line_size=16384,
                 max_field_size=16384,
