@@ -329,6 +329,11 @@ async def reader_page(
         return _problem(
             request, user, status_code=404, title="Chapter not found", message=message, back=back
         )
+    next_pages = (
+        f"/manga/{parsed}/chapters/{quote(reading.next.external_id, safe='/')}/pages"
+        if reading.next
+        else None
+    )
     response = render(
         request,
         "reader.html",
@@ -336,6 +341,7 @@ async def reader_page(
         manga=manga,
         reading=reading,
         reader_url=lambda chapter: reader_url(request, parsed, chapter.external_id),
+        next_pages_path=next_pages,
     )
     return _with_image_origins(response, registry)
 
