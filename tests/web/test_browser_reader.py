@@ -49,7 +49,7 @@ def mangadex(fake_sites: FakeSites) -> str:
 
 
 def reader_path(manga: dict[str, Any], chapter: dict[str, Any]) -> str:
-    return f"/manga/{manga['id']}/read/{chapter['external_id']}"
+    return f"/manga/{manga['id']}/read/{chapter['id']}"
 
 
 async def counter(page: Any) -> str:
@@ -82,6 +82,20 @@ async def image_box(page: Any, number: int) -> dict[str, float]:
         " stageWidth: s.clientWidth, stageHeight: s.clientHeight }; }"
     )
     return box
+
+
+def saved(last_page: int) -> Any:
+    """Matches the reader's progress save of ``last_page``."""
+
+    def match(response: Any) -> bool:
+        request = response.request
+        return (
+            request.method == "PATCH"
+            and request.url.endswith("/progress")
+            and f'"last_page":{last_page}' in (request.post_data or "")
+        )
+
+    return match
 
 
 async def choose(page: Any, label: str) -> None:
@@ -128,7 +142,7 @@ async def test_reader_on_a_desktop(
     await shots("end-of-chapter")
     here = page.url
     await page.keyboard.press("ArrowRight")
-    await page.wait_for_url(lambda url: url != here and chapters[2]["external_id"] in url)
+    await page.wait_for_url(lambda url: url != here and chapters[2]["id"] in url)
     await wait_counter(page, "1 / " + str(await page.locator("[data-page]").count()))
 
     # Right to left: ← goes forwards; remembered for this manga only.
@@ -138,9 +152,20 @@ async def test_reader_on_a_desktop(
     await wait_counter(page, "2 / " + str(await page.locator("[data-page]").count()))
     await page.keyboard.press("ArrowLeft")
     await wait_counter(page, "3 / " + str(await page.locator("[data-page]").count()))
-    await page.keyboard.press("ArrowRight")
+    async with page.expect_response(saved(2)):
+        await page.keyboard.press("ArrowRight")
     await wait_counter(page, "2 / " + str(await page.locator("[data-page]").count()))
     await shots("paged-rtl")
+
+    # Progress: the chapter finished is read, this one opens again at page 2.
+    await page.reload()
+    await wait_counter(page, "2 / " + str(await page.locator("[data-page]").count()))
+    await page.get_by_text("Resumed at page 2.").wait_for()
+    headers = api_token(server, "erin")
+    async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+        listed = (await client.get(f"/api/v1/manga/{first['id']}/chapters")).json()["chapters"]
+    assert [c["read"] for c in listed[:3]] == [False, True, False]
+    assert listed[2]["last_page"] == 2
 
     await page.goto(reader_path(second, second["chapters"][0]))
     await choose(page, "Vertical (webtoon)")

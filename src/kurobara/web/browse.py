@@ -329,19 +329,21 @@ async def reader_page(
         return _problem(
             request, user, status_code=404, title="Chapter not found", message=message, back=back
         )
-    next_pages = (
-        f"/manga/{parsed}/chapters/{quote(reading.next.external_id, safe='/')}/pages"
-        if reading.next
-        else None
-    )
+    # Links use the stable chapter ids; the page's script saves progress against this one and
+    # opens the chapter at the page it was left on.
     response = render(
         request,
         "reader.html",
         user=user,
         manga=manga,
         reading=reading,
-        reader_url=lambda chapter: reader_url(request, parsed, chapter.external_id),
-        next_pages_path=next_pages,
+        reader_url=lambda chapter: reader_url(request, parsed, str(chapter.id)),
+        progress_id=reading.chapter.id,
+        resume_page=reading.chapter.last_page,
+        chapter_read=reading.chapter.read,
+        next_pages_path=f"/manga/{parsed}/chapters/{reading.next.id}/pages"
+        if reading.next
+        else None,
     )
     return _with_image_origins(response, registry)
 
