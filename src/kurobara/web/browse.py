@@ -43,6 +43,7 @@ SORT_LABELS = {
     "created_at": "Date added",
     "title": "Title",
     "rating": "Rating",
+    "last_read_at": "Last read",
 }
 
 
@@ -379,6 +380,7 @@ async def _collection(
         sort_order=query.sort_order,
         page=query.page,
         limit=query.limit,
+        has_unread=query.has_unread,
     )
     route = "web:favorites" if favorites else "web:library"
     state = {
@@ -386,6 +388,7 @@ async def _collection(
         "sort_by": query.sort_by,
         "sort_order": query.sort_order,
         "is_favorite": "" if query.is_favorite is None else str(query.is_favorite).lower(),
+        "has_unread": "" if query.has_unread is None else str(query.has_unread).lower(),
         "limit": query.limit,
     }
 
@@ -402,6 +405,8 @@ async def _collection(
         favorites=favorites,
         route=route,
         entries=listing.items,
+        reading=listing.reading,
+        continue_url=lambda entry, chapter_id: reader_url(request, entry.manga_id, str(chapter_id)),
         total=listing.total,
         page=query.page,
         pages=pages,
