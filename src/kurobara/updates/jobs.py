@@ -25,6 +25,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
@@ -291,6 +292,15 @@ class LibraryUpdater:
                 )
             except reading_service.SourceNotFound:
                 return  # the manga left the catalog: its items went with it
+            except OperationalError as exc:
+                # SQLite under many writers: a transaction that read before writing may be
+                # refused ("database is locked"). Transient: hand the source back for the next
+                # pass instead of holding its lease until it expires.
+                await session.rollback()
+                await claims.release(db_session=session, source_id=source_id, owner=self.owner)
+                logger.warning("refresh deferred provider=%s source=%s: %s", provider_id,
+                               source_id, exc.orig)  # fmt: skip
+                return
             now = self.clock.now()
             if result.error_kind == "rate_limited":
                 until = rules.pause_until(now, result.retry_after)
