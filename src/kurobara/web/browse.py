@@ -74,7 +74,7 @@ def image_origins(registry: ProviderRegistry) -> list[str]:
     return list(origins)
 
 
-def _with_image_origins(response: Response, registry: ProviderRegistry) -> Response:
+def with_image_origins(response: Response, registry: ProviderRegistry) -> Response:
     extra = image_origins(registry)
     if extra:
         directives = [
@@ -161,7 +161,7 @@ async def search_page(
         include_down=_flag(include_down),
         providers=chips,
     )
-    return _with_image_origins(response, registry)
+    return with_image_origins(response, registry)
 
 
 @router.get("/open", name="web:open")
@@ -277,7 +277,7 @@ async def manga_page(
         for provider_id in provider_ids
     ]
     response = render(request, "manga.html", user=user, manga=manga, entry=entry, sources=sources)
-    return _with_image_origins(response, registry)
+    return with_image_origins(response, registry)
 
 
 @router.get("/manga/{manga_id}/read/{chapter_id:path}", name="web:reader")
@@ -346,7 +346,7 @@ async def reader_page(
         if reading.next
         else None,
     )
-    return _with_image_origins(response, registry)
+    return with_image_origins(response, registry)
 
 
 # --- library and favorites --------------------------------------------------------------------
@@ -416,7 +416,7 @@ async def _collection(
         page_url=page_url,
         problem=problem,
     )
-    return _with_image_origins(response, request.app.state.registry)
+    return with_image_origins(response, request.app.state.registry)
 
 
 @router.get("/library", name="web:library")

@@ -21,7 +21,7 @@ from kurobara.providers.registry import ProviderRegistry
 from kurobara.reading import progress as reading_progress
 from kurobara.updates import feed as updates_feed
 from kurobara.updates import service as updates_service
-from kurobara.web.browse import reader_url
+from kurobara.web.browse import reader_url, with_image_origins
 from kurobara.web.pages import render
 from kurobara.web.session import SignedInUser
 
@@ -113,7 +113,7 @@ async def updates_page(request: Request, user: SignedInUser, db_session: Session
         db_session=db_session, user_id=user.id, page=1, limit=FEED_LIMIT
     )
     last = runs[0] if runs else None
-    return render(
+    response = render(
         request,
         "updates.html",
         user=user,
@@ -123,6 +123,7 @@ async def updates_page(request: Request, user: SignedInUser, db_session: Session
         summary=run_summary(last.outcomes, provider_names(registry)) if last else None,
         chapter_url=lambda item: reader_url(request, item.manga.id, str(item.chapter.id)),
     )
+    return with_image_origins(response, registry)
 
 
 @router.get("/history", name="web:history")
@@ -130,7 +131,7 @@ async def history_page(request: Request, user: SignedInUser, db_session: Session
     page = await reading_progress.history(
         db_session=db_session, user_id=user.id, page=1, limit=HISTORY_LIMIT
     )
-    return render(
+    response = render(
         request,
         "history.html",
         user=user,
@@ -138,3 +139,4 @@ async def history_page(request: Request, user: SignedInUser, db_session: Session
         total=page.total,
         chapter_url=lambda item: reader_url(request, item.manga.id, str(item.chapter.id)),
     )
+    return with_image_origins(response, request.app.state.registry)
