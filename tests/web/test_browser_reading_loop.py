@@ -73,6 +73,20 @@ async def test_mark_read_continue_update_now_and_history(
     await page.get_by_role("button", name="Clear history").click()
     await page.get_by_text("History cleared.").wait_for()
 
+    # Notification settings, saved through the API and shown again after a reload.
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    notify = page.locator("[data-notify]")
+    await notify.get_by_label("Favorites", exact=True).check()
+    await notify.get_by_label("Apprise URLs").fill("json://127.0.0.1:9/new-chapters")
+    await notify.get_by_role("button", name="Save notifications").click()
+    await notify.get_by_text("Notifications saved.").wait_for()
+    await page.reload()
+    assert await notify.get_by_label("Apprise URLs").input_value() == (
+        "json://127.0.0.1:9/new-chapters"
+    )
+    assert await notify.locator("input[value=favorites]").is_checked()
+    await shots("settings-notifications")
+
     await page.set_viewport_size(PHONE)
     await page.emulate_media(color_scheme="dark")
     await page.goto("/updates")

@@ -3,6 +3,7 @@ Updates page (the last run in words) and the History page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,3 +138,20 @@ async def test_updates_and_history_pages(
     assert body["title"] in history.text
     assert "Page 2" in history.text
     assert f'/read/{chapters[0]["id"]}"' in history.text
+
+
+async def test_settings_page_shows_the_saved_notification_settings(
+    client: httpx.AsyncClient, bob: Persona
+) -> None:
+    fresh = await client.get("/settings")
+    assert "New-chapter notifications" in fresh.text
+    assert re.search(r'value="off"\s+checked', fresh.text)
+    saved = await client.patch(
+        "/api/v1/users/me/notifications",
+        json={"scope": "favorites", "urls": ["json://127.0.0.1:9/new-chapters"]},
+        headers=bob.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    page = await client.get("/settings")
+    assert re.search(r'value="favorites"\s+checked', page.text)
+    assert "json://127.0.0.1:9/new-chapters</textarea>" in page.text
