@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(default=7, ge=1)
     rollup_retention_days: int = Field(default=90, ge=1)
     search_timeout: float = Field(default=15.0, gt=0, le=120)
-    # How long a manga's chapter list from its provider is reused (per process).
+    # Age after which a chapter list is fetched again (per source, in chapter_sync: all replicas).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 
     # Request hardening: body limits (bytes) and the proxies whose X-Forwarded-* are believed.

@@ -205,8 +205,8 @@ async def test_reader_shows_the_pages_and_the_neighbouring_chapters(
     response = await client.get(f"/manga/{body['id']}/read/{middle}")
     assert response.status_code == 200
     assert len(re.findall(r'<img src="[^"]+" alt="Page \d+"', response.text)) > 0
-    assert f'/read/{chapters[0]["external_id"]}" data-prev' in response.text
-    assert f'/read/{chapters[2]["external_id"]}" data-next' in response.text
+    assert f'/read/{chapters[0]["id"]}" data-prev' in response.text
+    assert f'/read/{chapters[2]["id"]}" data-next' in response.text
 
 
 async def test_reader_answers_an_unknown_chapter_and_a_failing_provider_with_a_page(

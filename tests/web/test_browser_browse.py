@@ -133,9 +133,10 @@ async def test_search_star_favorites_manga_page_and_reader(
     )
     await shots("reader")
     reader_url = page.url
-    await page.keyboard.press("ArrowLeft")
+    # [ and ] change chapters (the arrows turn pages; tests/web/test_browser_reader.py).
+    await page.keyboard.press("[")
     await page.wait_for_url(lambda url: url != reader_url and "/read/" in url)
-    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press("]")
     await page.wait_for_url(reader_url)
 
     # The same pages on a phone in the dark theme.

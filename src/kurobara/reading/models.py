@@ -79,7 +79,7 @@ class ChapterProgress(UUIDPrimaryKey, Base):
     __tablename__ = "chapter_progress"
     __table_args__ = (
         UniqueConstraint("user_id", "chapter_id"),
-        Index("ix_chapter_progress_user_id_manga_id_read", "user_id", "manga_id", "read"),
+        Index("ix_chapter_progress_user_id_manga_id_read_at", "user_id", "manga_id", "read_at"),
         Index("ix_chapter_progress_user_id_read_at", "user_id", "read_at"),
         Index("ix_chapter_progress_chapter_id", "chapter_id"),
     )

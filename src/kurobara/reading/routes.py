@@ -47,7 +47,7 @@ async def reading_errors() -> AsyncIterator[None]:
             "message": "Not chapters of this manga; nothing was changed",
             "chapter_ids": [str(i) for i in exc.chapter_ids],
         }
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=refused) from exc
+        raise HTTPException(422, detail=refused) from exc
     except NoUsableSource as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
     except ProviderSkipped as exc:

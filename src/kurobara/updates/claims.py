@@ -67,6 +67,13 @@ async def pending_providers(*, db_session: AsyncSession, now: datetime) -> list[
     return list(rows.all())
 
 
+async def paused_providers(*, db_session: AsyncSession, now: datetime) -> set[str]:
+    rows = await db_session.scalars(
+        select(ProviderPause.provider_id).where(ProviderPause.paused_until > now)
+    )
+    return set(rows.all())
+
+
 async def claim(
     *,
     db_session: AsyncSession,

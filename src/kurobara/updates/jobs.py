@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import Counter
 from contextlib import AsyncExitStack
@@ -24,6 +25,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
@@ -40,6 +42,8 @@ logger = logging.getLogger("kurobara.updates")
 # Longest nap of an idle updater: bounds how late it sees a run another replica started.
 IDLE_POLL_SECONDS = 5.0
 ERROR_BACKOFF_SECONDS = 5.0
+PROVIDERS_TTL = 2.0
+WRITE_SLOTS = 10
 # Recoveries older than this when the updater starts are left to the next scheduled run.
 RECOVERY_WINDOW = timedelta(hours=1)
 
@@ -68,6 +72,11 @@ class LibraryUpdater:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._seen_transition = 0
+        # (monotonic time, provider ids with pending work): see _providers().
+        self._pending: tuple[float, list[str]] | None = None
+        # SQLite takes one writer at a time: queueing our writes here is cheaper than letting
+        # them collide in SQLite's busy handler (the monitor's checker does the same).
+        self.write_slots = asyncio.Semaphore(1 if db.dialect == "sqlite" else WRITE_SLOTS)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -94,6 +103,8 @@ class LibraryUpdater:
         logger.info("library updater stopped owner=%s", self.owner)
 
     def wake(self) -> None:
+        """Something new to do (a run was started): look for it now."""
+        self._pending = None
         self._wake.set()
 
     def on_check(self, report: CheckReport) -> None:
@@ -101,7 +112,7 @@ class LibraryUpdater:
         for its skipped manga now, not at the next poll."""
         transition = report.applied.transition if report.applied else None
         if transition == ("down", "active"):
-            self._wake.set()
+            self.wake()
 
     # -- one unit of work -------------------------------------------------------------------
 
@@ -112,6 +123,7 @@ class LibraryUpdater:
 
     async def step(self) -> int:
         """One tick, waiting for the refreshes it started; the number it ran."""
+        self._pending = None
         started = await self._tick()
         await asyncio.gather(*started, return_exceptions=True)
         return len(started)
@@ -202,8 +214,8 @@ class LibraryUpdater:
     async def _start_due(self) -> list[asyncio.Task[None]]:
         now = self.clock.now()
         started: list[asyncio.Task[None]] = []
-        async with self.db.session() as session:
-            providers = await claims.pending_providers(db_session=session, now=now)
+        async with self.write_slots, self.db.session() as session:
+            providers = await self._providers(session, now)
             states = await reading_service.provider_states(
                 db_session=session, provider_ids=providers
             )
@@ -223,6 +235,7 @@ class LibraryUpdater:
                         error_kind=kind,
                         now=now,
                     )
+                    self._forget(provider_id)
                     continue
                 free = min(
                     self.per_provider - busy[provider_id],
@@ -236,12 +249,31 @@ class LibraryUpdater:
                     limit=free,
                     lease_until=rules.lease_expiry(now, timeout=self.settings.check_timeout),
                 )
+                if not won and free > 0 and busy[provider_id] == 0:
+                    self._forget(provider_id)  # nothing left (or all leased elsewhere)
                 for source_id in won:
                     task = asyncio.create_task(self._refresh(source_id, provider_id))
                     self._running[task] = provider_id
                     task.add_done_callback(self._finished)
                     started.append(task)
         return started
+
+    async def _providers(self, session: Any, now: Any) -> list[str]:
+        """Providers with pending work, less the paused ones. The list (a scan of the pending
+        items) is reused for PROVIDERS_TTL between the passes a finishing refresh triggers, one
+        per refresh; a started run or a recovery (``wake``) drops it. Pauses are read fresh."""
+        clock = time.monotonic()
+        if self._pending is None or clock - self._pending[0] > PROVIDERS_TTL:
+            listed = await claims.pending_providers(db_session=session, now=now)
+            self._pending = (clock, listed)
+            return listed
+        paused = await claims.paused_providers(db_session=session, now=now)
+        return [p for p in self._pending[1] if p not in paused]
+
+    def _forget(self, provider_id: str) -> None:
+        if self._pending is not None:
+            stamp, listed = self._pending
+            self._pending = (stamp, [p for p in listed if p != provider_id])
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.pop(task, None)
@@ -260,6 +292,15 @@ class LibraryUpdater:
                 )
             except reading_service.SourceNotFound:
                 return  # the manga left the catalog: its items went with it
+            except OperationalError as exc:
+                # SQLite under many writers: a transaction that read before writing may be
+                # refused ("database is locked"). Transient: hand the source back for the next
+                # pass instead of holding its lease until it expires.
+                await session.rollback()
+                await claims.release(db_session=session, source_id=source_id, owner=self.owner)
+                logger.warning("refresh deferred provider=%s source=%s: %s", provider_id,
+                               source_id, exc.orig)  # fmt: skip
+                return
             now = self.clock.now()
             if result.error_kind == "rate_limited":
                 until = rules.pause_until(now, result.retry_after)
@@ -271,13 +312,14 @@ class LibraryUpdater:
                     "rate limited provider=%s paused until %s", provider_id, until.isoformat()
                 )
                 return
-            finished = await claims.complete(
-                db_session=session,
-                source_id=source_id,
-                owner=self.owner,
-                outcome=outcome_of(result),
-                now=now,
-            )
+            async with self.write_slots:
+                finished = await claims.complete(
+                    db_session=session,
+                    source_id=source_id,
+                    owner=self.owner,
+                    outcome=outcome_of(result),
+                    now=now,
+                )
         if finished:
             self.notifier.wake.set()
             for run_id in finished:

@@ -16,6 +16,7 @@ from kurobara.web.dashboard import router as dashboard_router
 from kurobara.web.pages import STATIC_DIR, redirect, render
 from kurobara.web.routes import router
 from kurobara.web.session import CsrfRefused, LoginRequired, login_url
+from kurobara.web.updates_pages import router as updates_pages_router
 
 __all__ = ["install"]
 
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(browse_router)
     app.include_router(dashboard_router)
+    app.include_router(updates_pages_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

@@ -43,6 +43,7 @@ SORT_LABELS = {
     "created_at": "Date added",
     "title": "Title",
     "rating": "Rating",
+    "last_read_at": "Last read",
 }
 
 
@@ -65,7 +66,7 @@ def image_origins(registry: ProviderRegistry) -> list[str]:
     return list(origins)
 
 
-def _with_image_origins(response: Response, registry: ProviderRegistry) -> Response:
+def with_image_origins(response: Response, registry: ProviderRegistry) -> Response:
     extra = image_origins(registry)
     if extra:
         directives = [
@@ -147,7 +148,7 @@ async def search_page(
         include_down=_flag(include_down),
         providers=chips,
     )
-    return _with_image_origins(response, registry)
+    return with_image_origins(response, registry)
 
 
 @router.get("/open", name="web:open")
@@ -261,7 +262,7 @@ async def manga_page(
     entry = await library_service.get_entry(db_session=db_session, user_id=user.id, manga_id=parsed)
     sources = await _source_statuses(request, db_session, registry, clock, provider_ids)
     response = render(request, "manga.html", user=user, manga=manga, entry=entry, sources=sources)
-    return _with_image_origins(response, registry)
+    return with_image_origins(response, registry)
 
 
 @router.get("/manga/{manga_id}/read/{chapter_id:path}", name="web:reader")
@@ -314,15 +315,23 @@ async def reader_page(
         return _problem(
             request, user, status_code=404, title="Chapter not found", message=message, back=back
         )
+    # Links use the stable chapter ids; the page's script saves progress against this one and
+    # opens the chapter at the page it was left on.
     response = render(
         request,
         "reader.html",
         user=user,
         manga=manga,
         reading=reading,
-        reader_url=lambda chapter: reader_url(request, parsed, chapter.external_id),
+        reader_url=lambda chapter: reader_url(request, parsed, str(chapter.id)),
+        progress_id=reading.chapter.id,
+        resume_page=reading.chapter.last_page,
+        chapter_read=reading.chapter.read,
+        next_pages_path=f"/manga/{parsed}/chapters/{reading.next.id}/pages"
+        if reading.next
+        else None,
     )
-    return _with_image_origins(response, registry)
+    return with_image_origins(response, registry)
 
 
 # --- library and favorites --------------------------------------------------------------------
@@ -356,6 +365,7 @@ async def _collection(
         sort_order=query.sort_order,
         page=query.page,
         limit=query.limit,
+        has_unread=query.has_unread,
     )
     route = "web:favorites" if favorites else "web:library"
     state = {
@@ -363,6 +373,7 @@ async def _collection(
         "sort_by": query.sort_by,
         "sort_order": query.sort_order,
         "is_favorite": "" if query.is_favorite is None else str(query.is_favorite).lower(),
+        "has_unread": "" if query.has_unread is None else str(query.has_unread).lower(),
         "limit": query.limit,
     }
 
@@ -379,6 +390,8 @@ async def _collection(
         favorites=favorites,
         route=route,
         entries=listing.items,
+        reading=listing.reading,
+        continue_url=lambda entry, chapter_id: reader_url(request, entry.manga_id, str(chapter_id)),
         total=listing.total,
         page=query.page,
         pages=pages,
@@ -388,7 +401,7 @@ async def _collection(
         page_url=page_url,
         problem=problem,
     )
-    return _with_image_origins(response, request.app.state.registry)
+    return with_image_origins(response, request.app.state.registry)
 
 
 @router.get("/library", name="web:library")

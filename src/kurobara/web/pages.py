@@ -40,6 +40,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Search", "web:search", "search"),
     NavItem("Library", "web:library", "library"),
     NavItem("Favorites", "web:favorites", "star"),
+    NavItem("Updates", "web:updates", "bell"),
+    NavItem("History", "web:history", "history"),
     NavItem("Providers", "web:providers", "server"),
     NavItem("Settings", "web:settings", "gear"),
 )

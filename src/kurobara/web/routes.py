@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from kurobara.db.deps import SessionDep
 from kurobara.monitoring import service as monitoring_service
+from kurobara.updates import service as updates_service
 from kurobara.users import service as user_service
 from kurobara.users.models import User
 from kurobara.users.routes import client_host, login_throttle
@@ -171,8 +172,10 @@ def _settings_page(
 
 
 @router.get("/settings", name="web:settings")
-async def settings_page(request: Request, user: SignedInUser) -> Response:
-    return _settings_page(request, user)
+async def settings_page(request: Request, user: SignedInUser, db_session: SessionDep) -> Response:
+    # The other forms' error pages render without these; the page script then reads them.
+    notifications = await updates_service.get_notifications(db_session=db_session, user_id=user.id)
+    return _settings_page(request, user, notifications=notifications)
 
 
 @router.post("/settings/check-interval", name="web:settings-interval", dependencies=[CsrfChecked])

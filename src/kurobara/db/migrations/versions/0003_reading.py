@@ -115,8 +115,8 @@ def upgrade() -> None:
     with op.batch_alter_table("chapter_progress", schema=None) as batch_op:
         batch_op.create_index("ix_chapter_progress_chapter_id", ["chapter_id"], unique=False)
         batch_op.create_index(
-            "ix_chapter_progress_user_id_manga_id_read",
-            ["user_id", "manga_id", "read"],
+            "ix_chapter_progress_user_id_manga_id_read_at",
+            ["user_id", "manga_id", "read_at"],
             unique=False,
         )
         batch_op.create_index(

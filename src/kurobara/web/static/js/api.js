@@ -67,13 +67,15 @@ export function apiUrl(path, query) {
 /**
  * Send a request; resolve to the parsed JSON body (null for 204), or reject with ApiError.
  * Options: method, body (sent as JSON), query, headers, signal, timeout (ms), raw (resolve to
- * the Response itself, e.g. to read X-Total-Count).
+ * the Response itself, e.g. to read X-Total-Count), keepalive (outlive the page, for a last
+ * save when it is being closed).
  */
 export async function request(path, options = {}) {
-  const { method = "GET", body, query, headers = {}, signal, timeout = DEFAULT_TIMEOUT_MS, raw = false } = options;
+  const { method = "GET", body, query, headers = {}, signal, timeout = DEFAULT_TIMEOUT_MS, raw = false, keepalive = false } = options;
   const init = {
     method,
     credentials: "same-origin",
+    keepalive,
     headers: { Accept: "application/json", ...headers },
     signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout),
   };

@@ -1,5 +1,6 @@
-// The manga page: the star, the library form (custom title, rating, notes) and the chapter list,
-// which comes from the provider and may fail on its own without breaking the page.
+// The manga page: the star, the library form (custom title, rating, notes) and the chapter list
+// with the reader's read marks ("mark read up to here", "mark all read"). The list is the one
+// stored here; when its provider is down it says so in a banner above it.
 
 import { api } from "./api.js";
 import { saveFavorite, setStar, showMessage, toggleStar } from "./star.js";
@@ -87,15 +88,54 @@ function chapterName(chapter) {
 
 function chapterItem(chapter) {
   const item = document.createElement("li");
+  item.dataset.chapterId = chapter.id;
+  item.classList.toggle("is-read", chapter.read);
   const link = document.createElement("a");
-  link.href = readerBase + chapter.external_id.split("/").map(encodeURIComponent).join("/");
+  link.href = readerBase + encodeURIComponent(chapter.id);
   link.textContent = chapterName(chapter);
   const details = document.createElement("span");
   details.className = "muted";
   const when = chapter.published_at ? new Date(chapter.published_at).toLocaleDateString() : "";
-  details.textContent = [chapter.volume && `Vol. ${chapter.volume}`, chapter.scanlator, when].filter(Boolean).join(" · ");
-  item.append(link, details);
+  const where = chapter.read ? "Read" : chapter.last_page ? `Page ${chapter.last_page}` : "";
+  details.textContent = [where, chapter.volume && `Vol. ${chapter.volume}`, chapter.scanlator, when].filter(Boolean).join(" · ");
+  const upTo = document.createElement("button");
+  upTo.type = "button";
+  upTo.className = "btn btn-ghost btn-sm";
+  upTo.dataset.upTo = chapter.id;
+  upTo.textContent = "Mark read up to here";
+  upTo.setAttribute("aria-label", `Mark read up to ${chapterName(chapter)}`);
+  const side = document.createElement("span");
+  side.className = "chapter-side";
+  side.append(details, upTo);
+  item.append(link, side);
   return item;
+}
+
+const markAll = chapters.querySelector("[data-mark-all]");
+const staleBox = chapters.querySelector("[data-chapters-stale]");
+
+async function mark(button, body) {
+  button.setAttribute("aria-busy", "true");
+  try {
+    await api.post(`/manga/${mangaId}/chapters/read`, body);
+    await loadChapters();
+  } catch (err) {
+    showMessage(errorBox, `Not marked: ${err.message}`, "error");
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+list.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-up-to]");
+  if (button) mark(button, { up_to: button.dataset.upTo });
+});
+
+function staleText(data) {
+  const status = data.provider_status ?? "unavailable";
+  const why = data.error_kind ? ` (${data.error_kind.replaceAll("_", " ")})` : "";
+  const since = data.refreshed_at ? `, as of ${new Date(data.refreshed_at).toLocaleString()}` : "";
+  return `${data.provider_id} is ${status}${why}: this is the chapter list stored here${since}. New chapters show once it is back.`;
 }
 
 function failure(err) {
@@ -113,6 +153,10 @@ async function loadChapters() {
   status.textContent = "Loading chapters…";
   try {
     const data = await api.get(`/manga/${mangaId}/chapters`);
+    staleBox.hidden = !data.stale;
+    if (data.stale) staleBox.querySelector("[data-message]").textContent = staleText(data);
+    markAll.hidden = !data.chapters.some((chapter) => !chapter.read);
+    markAll.dataset.ids = JSON.stringify(data.chapters.filter((c) => !c.read).map((c) => c.id));
     const newestFirst = [...data.chapters].reverse();
     list.replaceChildren(...newestFirst.map(chapterItem));
     chapters.querySelector("[data-chapter-count]").textContent = data.chapters.length ? `(${data.chapters.length})` : "";
@@ -125,4 +169,5 @@ async function loadChapters() {
 }
 
 errorBox.querySelector("[data-retry]").addEventListener("click", loadChapters);
+markAll.addEventListener("click", () => mark(markAll, { chapter_ids: JSON.parse(markAll.dataset.ids || "[]"), read: true }));
 loadChapters();
