@@ -24,7 +24,6 @@ from kurobara.db.instance import get_or_create_secret
 from kurobara.library.jobs import start_import_worker
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
-from kurobara.manga.service import TTLCache
 from kurobara.middleware import BodyLimit, RequestGuard
 from kurobara.monitoring.jobs import start_monitoring
 from kurobara.monitoring.routes import metrics_router, providers_router

@@ -26,7 +26,6 @@ from kurobara.library.schemas import (
     LibraryQuery,
     ListQuery,
 )
-from kurobara.providers.deps import RegistryDep
 from kurobara.reading.progress import ReadingSummary
 from kurobara.users.deps import CurrentUser
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, st
 
 from kurobara.db.deps import SessionDep
 from kurobara.manga.service import MangaNotFound, NoUsableSource
-from kurobara.monitoring.routes import ClockDep, SettingsDep
+from kurobara.monitoring.deps import ClockDep, SettingsDep
 from kurobara.providers.deps import RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.reading import listing, progress
