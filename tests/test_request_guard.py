@@ -90,7 +90,7 @@ async def test_nul_characters_are_refused_wherever_text_enters(
 ) -> None:
     for response in await _nul_requests(client, users):
         assert response.status_code == 422, (response.request.url, response.text)
-        assert response.json()["detail"] == "NUL characters are not allowed in requests"
+        assert response.json()["detail"][0]["msg"] == "NUL characters are not allowed in requests"
 
 
 async def test_an_escaped_backslash_before_u0000_is_not_a_nul(client: httpx.AsyncClient) -> None:

@@ -147,7 +147,11 @@ def _has_nul(body: bytes, content_type: str) -> bool:
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    # A 422 has the shape of FastAPI's validation errors, which the OpenAPI document promises.
+    content: object = (
+        [{"type": "value_error", "loc": ["request"], "msg": detail}] if status == 422 else detail
+    )
+    body = json.dumps({"detail": content}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 413:
         # The unread rest of the body would otherwise be taken for the next request.
