@@ -4,7 +4,8 @@
   is read, or while a chunked body streams in: nothing past the limit is read, and no
   authentication, parsing or database work happens first.
 - A NUL character anywhere text enters (path, query string, form, JSON or multipart body) is a
-  400: PostgreSQL text cannot hold it, and no name, id or note needs it.
+  422, as the schemas' own NUL checks answer: PostgreSQL text cannot hold it, and no name,
+  id or note needs it.
 
 - A path holding any other control character is a 404 here, before routing: Starlette anchors
   each route's regex with ``$``, which also matches before a trailing newline, so that
@@ -63,7 +64,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         if _nul_in_url(scope):
-            await _refuse(send, 400, NUL_REFUSED)
+            await _refuse(send, 422, NUL_REFUSED)
             return
         if _CONTROL.search(scope["path"]):
             await _refuse(send, 404, "Not Found")
@@ -83,7 +84,7 @@ class RequestGuard:
             await _refuse(send, 413, _too_large(limit))
             return
         if _has_nul(body, headers.get("content-type", "")):
-            await _refuse(send, 400, NUL_REFUSED)
+            await _refuse(send, 422, NUL_REFUSED)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -146,7 +147,11 @@ def _has_nul(body: bytes, content_type: str) -> bool:
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    # A 422 has the shape of FastAPI's validation errors, which the OpenAPI document promises.
+    content: object = (
+        [{"type": "value_error", "loc": ["request"], "msg": detail}] if status == 422 else detail
+    )
+    body = json.dumps({"detail": content}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 413:
         # The unread rest of the body would otherwise be taken for the next request.
