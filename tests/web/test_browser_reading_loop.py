@@ -20,8 +20,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server_env(fake_sites: FakeSites) -> dict[str, str]:
-    # The library updater runs beside the monitor.
-    return fake_sites.env(KUROBARA_MONITOR_ENABLED="true")
+    # The library updater runs beside the monitor; chapter lists are refreshed on every look,
+    # so a site switched down shows at once as a stale list.
+    return fake_sites.env(KUROBARA_MONITOR_ENABLED="true", KUROBARA_CHAPTER_CACHE_SECONDS="0")
 
 
 async def test_mark_read_continue_update_now_and_history(
@@ -96,3 +97,18 @@ async def test_mark_read_continue_update_now_and_history(
     await page.goto(f"/manga/{manga['id']}")
     await items.first.wait_for()
     await shots("manga-phone-dark")
+
+    # The site goes down: the stored list stays, under a banner that says so. Covers still
+    # come straight from the site (no image proxy yet), so stand in for the browser's cache.
+    cover = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="3"/>'
+    await page.route(
+        f"{site.url}/**",
+        lambda route: route.fulfill(status=200, content_type="image/svg+xml", body=cover),
+    )
+    site.set_fault("down")
+    await page.reload()
+    banner = page.locator("[data-chapters-stale]")
+    await banner.wait_for()
+    assert "stored here" in await banner.inner_text()
+    assert await items.count() == total + 1
+    await shots("manga-stale-phone-dark")

@@ -132,10 +132,13 @@ list.addEventListener("click", (event) => {
 });
 
 function staleText(data) {
-  const status = data.provider_status ?? "unavailable";
+  // The monitor may not have noticed yet: a site that just failed still counts as "active".
+  const status = ["down", "disabled", "unregistered"].includes(data.provider_status)
+    ? `is ${data.provider_status}`
+    : "did not answer";
   const why = data.error_kind ? ` (${data.error_kind.replaceAll("_", " ")})` : "";
   const since = data.refreshed_at ? `, as of ${new Date(data.refreshed_at).toLocaleString()}` : "";
-  return `${data.provider_id} is ${status}${why}: this is the chapter list stored here${since}. New chapters show once it is back.`;
+  return `${data.provider_id} ${status}${why}: this is the chapter list stored here${since}. New chapters show once it is back.`;
 }
 
 function failure(err) {
