@@ -175,7 +175,7 @@ async def _sweep(case: Case, settings: Any) -> tuple[int, float, float, float]:
     registry = ProviderRegistry.from_settings(settings, http)
     async with db.session() as session:
         await service.sync_registry(db_session=session, registry=registry, settings=settings)
-    monitor = Monitor(db=db, registry=registry, settings=settings)
+    monitor = Monitor(db=db, registry=registry, http=http, settings=settings)
     done = asyncio.Event()
     seen = {"checks": 0, "ok": 0}
 

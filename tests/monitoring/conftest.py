@@ -109,6 +109,7 @@ async def monitor(app: FastAPI, clock: ManualClock) -> Monitor:
     return Monitor(
         db=state.db,
         registry=state.registry,
+        http=state.http,
         settings=state.settings,
         clock=clock,
         checker=state.checker,

@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from kurobara.config import Settings
+from kurobara.monitoring import rules
+from kurobara.web.dashboard import HEARTBEAT_CHECKS, sparkline_svg
 from tests.conftest import require_service
 from tests.monitoring.helpers import ServedApp, register
 
@@ -80,6 +82,14 @@ async def test_a_manual_check_streams_testing_then_its_result(served: ServedApp)
     assert check["transition"] == ["unknown", "active"]
     # What the row shows beside the status comes with it (live rows stay true).
     assert (check["uptime_24h"], check["uptime_7d"], check["uptime_30d"]) == (100, 100, 100)
+    # And the sparkline redrawn with this check, as the server draws the page.
+    sparkline = check["sparkline"]
+    assert sparkline["response_times"] == [check["response_time"]]
+    shape = rules.sparkline_shape([check["response_time"]], slots=rules.RECENT_CHECKS)
+    assert (sparkline["line"], sparkline["end"], sparkline["count"]) == (shape.line, shape.end, 1)
+    assert f'd="{sparkline["line"]}"' in str(
+        sparkline_svg([check["response_time"]], slots=HEARTBEAT_CHECKS)
+    )
 
 
 async def test_events_need_a_token(served: ServedApp) -> None:

@@ -132,14 +132,13 @@ async def test_two_replicas_send_each_transition_once(
     await monitor.step()
     await go_down(monitor, clock, site)
     other_db = Database(db_url)
-    other = Notifier(db=other_db, settings=app.state.settings, clock=clock)
+    other = Notifier(db=other_db, http=app.state.http, settings=app.state.settings, clock=clock)
     try:
         sent = await asyncio.gather(
             monitor.notifier.deliver_pending(), other.deliver_pending(),
             monitor.notifier.deliver_pending(), other.deliver_pending(),
         )  # fmt: skip
     finally:
-        await other.aclose()
         await other_db.dispose()
     assert sum(sent) == 1
     assert len(receiver.named("hook")) == 1
@@ -240,7 +239,7 @@ async def test_admins_see_failing_notifications_on_the_page_and_in_metrics(
     await web_login(client, "alice")
     page = (await client.get("/providers")).text
     assert "Notifications are failing." in page
-    assert "webhook: HTTPStatusError" in page
+    assert "webhook: HTTPStatusFailure" in page
     client.cookies.clear()
     await web_login(client, "bob")
     assert "Notifications are failing." not in (await client.get("/providers")).text

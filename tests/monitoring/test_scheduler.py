@@ -33,7 +33,9 @@ async def checks_by_provider(db: Database) -> Counter[str]:
 def second_monitor(app: FastAPI, clock: ManualClock, db: Database) -> Monitor:
     """Another replica: its own engine, checker and lease owner on the same database."""
     state = app.state
-    return Monitor(db=db, registry=state.registry, settings=state.settings, clock=clock)
+    return Monitor(
+        db=db, registry=state.registry, http=state.http, settings=state.settings, clock=clock
+    )
 
 
 class TestReplicas:
@@ -268,7 +270,9 @@ async def test_a_replica_claims_only_the_providers_it_has(
         async with other_db.session() as session:  # its start-up sync must not hide site1
             await service.sync_registry(db_session=session, registry=smaller,
                                         settings=state.settings)  # fmt: skip
-        other = Monitor(db=other_db, registry=smaller, settings=state.settings, clock=clock)
+        other = Monitor(
+            db=other_db, registry=smaller, http=state.http, settings=state.settings, clock=clock
+        )
         assert [r.provider_id for r in await other.step()] == ["site0"]
     finally:
         await other_db.dispose()

@@ -101,6 +101,13 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
     await expect(madara).to_have_attribute("data-status", "active", timeout=LIVE_TIMEOUT_MS)
     await expect(madara.locator('[data-field="error"]')).to_have_text("—")
     await expect(page.locator("[data-overall-text]")).to_have_text("All providers operational")
+    # The sparkline is redrawn from the stream too: it counts the same good checks as the bar.
+    good = await madara.locator(".heartbeat .ok").count()
+    assert good >= 1
+    await expect(madara.locator("svg.sparkline")).to_have_attribute(
+        "aria-label", re.compile(rf"^Response time: {good} checks, ")
+    )
+    await expect(madara.locator("svg.sparkline path.sparkline-end")).to_have_count(1)
 
     # "Test now" on a slow site: the row turns yellow while the check runs, then the result
     # shows inline.

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, history, rules
+from kurobara.monitoring import claims, history, rules, views
 from kurobara.monitoring.claims import UNSET, Unset
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.models import ProviderCheck
@@ -52,6 +52,9 @@ class CheckReport:
     recorded_status: str | None = None
     # Uptime % per window (24h, 7d, 30d) right after this check was recorded.
     uptime: Mapping[str, float | None] | None = None
+    # The dashboard's recent response times right after this check, oldest first (None: a
+    # failed check), from which the row's sparkline is drawn.
+    response_times: Sequence[int | None] | None = None
 
     @property
     def status(self) -> str | None:
@@ -174,6 +177,9 @@ class Checker:
             uptimes = await history.uptime_windows(
                 db_session=session, now=done, provider_ids=[provider_id]
             )
+            recent = await views.recent_checks(
+                db_session=session, provider_ids=[provider_id], limit=rules.RECENT_CHECKS
+            )
         report = CheckReport(
             provider_id=provider_id,
             result=result,
@@ -181,6 +187,7 @@ class Checker:
             trigger=trigger,
             applied=applied,
             uptime=uptimes.get(provider_id, dict.fromkeys(rules.WINDOWS)),
+            response_times=[c.response_time if c.ok else None for c in recent.get(provider_id, [])],
         )
         _log(report)
         self._tell(self._listeners, report)

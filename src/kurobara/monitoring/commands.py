@@ -173,7 +173,9 @@ async def run_monitor(settings: Settings) -> None:
             owner=identity.process_owner(replica, "monitor"),
         )
         await checker.reclaim_dead_leases(identity.lineage(replica, "monitor"))
-        monitor = Monitor(db=ctx.db, registry=ctx.registry, settings=settings, checker=checker)
+        monitor = Monitor(
+            db=ctx.db, registry=ctx.registry, http=ctx.http, settings=settings, checker=checker
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

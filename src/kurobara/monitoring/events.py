@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from kurobara.monitoring import rules
 from kurobara.monitoring.checker import CheckReport
 
 logger = logging.getLogger("kurobara.monitoring.events")
@@ -47,6 +48,20 @@ def check_event(report: CheckReport) -> dict[str, Any]:
         # What the dashboard row shows beside the status (one definition: the rollups').
         **{f"uptime_{window}": value for window, value in (report.uptime or {}).items()},
         "timestamp": report.timestamp.isoformat(),
+        # The row's response-time sparkline redrawn with this check (one scaling: the server's).
+        "sparkline": None if report.response_times is None else _sparkline(report.response_times),
+    }
+
+
+def _sparkline(values: Sequence[int | None]) -> dict[str, Any]:
+    shape = rules.sparkline_shape(values, slots=rules.RECENT_CHECKS)
+    return {
+        "line": shape.line,
+        "end": shape.end,
+        "count": shape.count,
+        "low": shape.low,
+        "high": shape.high,
+        "response_times": list(values),
     }
 
 

@@ -30,6 +30,7 @@ from kurobara.monitoring.events import StatusEvents
 from kurobara.monitoring.notifications import Notifier
 from kurobara.monitoring.throttle import ManualTestLimiter
 from kurobara.providers.errors import ProviderError
+from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 
 logger = logging.getLogger("kurobara.monitoring")
@@ -57,6 +58,7 @@ class Monitor:
         *,
         db: Database,
         registry: ProviderRegistry,
+        http: HttpClient,
         settings: Settings,
         clock: Clock | None = None,
         checker: Checker | None = None,
@@ -68,7 +70,7 @@ class Monitor:
         self.checker = checker or Checker(
             db=db, registry=registry, settings=settings, clock=self.clock
         )
-        self.notifier = notifier or Notifier(db=db, settings=settings, clock=self.clock)
+        self.notifier = notifier or Notifier(db=db, http=http, settings=settings, clock=self.clock)
         self.checker.add_listener(self._on_report)
         self.concurrency = settings.check_concurrency
         self._running: dict[asyncio.Task[CheckReport], str] = {}
@@ -128,7 +130,6 @@ class Monitor:
         await asyncio.gather(*self._tasks, *self._running, return_exceptions=True)
         await self.checker.aclose()
         self._tasks = []
-        await self.notifier.aclose()
         logger.info("monitor stopped owner=%s", self.owner)
 
     def wake(self) -> None:
@@ -325,7 +326,12 @@ async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
     state.monitor = None
     if settings.monitor_enabled:
         monitor = Monitor(
-            db=state.db, registry=state.registry, settings=settings, clock=clock, checker=checker
+            db=state.db,
+            registry=state.registry,
+            http=state.http,
+            settings=settings,
+            clock=clock,
+            checker=checker,
         )
         await monitor.start()
         stack.push_async_callback(monitor.stop)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,11 +32,14 @@ from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.models import ProviderTransition as PT
+from kurobara.providers.http import HttpClient
 
 logger = logging.getLogger("kurobara.monitoring.notify")
 
 # Per message and channel: a notifier slower than this is reported as failed.
 SEND_TIMEOUT_SECONDS = 10.0
+# The name the webhook goes by in the shared HttpClient (no provider rate applies to it).
+WEBHOOK_CLIENT_ID = "notify-webhook"
 # Outbox rows taken per pass; the rest wait for the next pass.
 BATCH = 100
 # Pending rows of other replicas (or of one that died) and due retries are looked for this often.
@@ -186,13 +188,15 @@ async def notification_health(*, db_session: AsyncSession) -> NotificationHealth
 
 
 class Notifier:
-    def __init__(self, *, db: Database, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, db: Database, http: HttpClient, settings: Settings, clock: Clock | None = None
+    ) -> None:
         self.db = db
+        self.http = http  # the app's one outbound client
         self.urls = list(settings.notify_urls)
         self.webhook = settings.notify_webhook
         self.clock: Clock = clock or SystemClock()
         self.wake = asyncio.Event()
-        self._http: httpx.AsyncClient | None = None
 
     @property
     def configured(self) -> bool:
@@ -281,16 +285,16 @@ class Notifier:
 
     async def _post_webhook(self, row: PT) -> None:
         assert self.webhook is not None
-        if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=SEND_TIMEOUT_SECONDS,
-                headers={"User-Agent": f"Kurobara/{__version__} notifier"},
-            )
-        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-            response = await self._http.post(
-                self.webhook, json=payload(row), headers={"Idempotency-Key": message_id(row)}
-            )
-        response.raise_for_status()
+        await self.http.post(
+            WEBHOOK_CLIENT_ID,
+            self.webhook,
+            json=payload(row),
+            headers={
+                "User-Agent": f"Kurobara/{__version__} notifier",
+                "Idempotency-Key": message_id(row),
+            },
+            timeout=SEND_TIMEOUT_SECONDS,
+        )
 
     async def _apprise(self, row: PT, url: str) -> None:
         import apprise
@@ -317,8 +321,3 @@ class Notifier:
                     await self.wake.wait()
             except TimeoutError:
                 pass
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None

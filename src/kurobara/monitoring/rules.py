@@ -231,3 +231,61 @@ def percentile(buckets: Sequence[int], q: float) -> int | None:
             return round(lower + (upper - lower) * (rank - seen) / count)
         seen += count
     return RESPONSE_BUCKETS_MS[-1]
+
+
+# The dashboard's recent checks per provider: the ticks of a heartbeat bar and the points of
+# its response-time sparkline. Enough to see a pattern at a glance, few enough for a phone.
+RECENT_CHECKS = 40
+SPARKLINE_WIDTH = 120
+SPARKLINE_HEIGHT = 28
+SPARKLINE_PAD = 2.0
+
+
+@dataclass(frozen=True)
+class SparklineShape:
+    """A response-time sparkline as SVG path data: ``line`` for the measured points (empty when
+    nothing was measured) and ``end`` for the dot on the newest one. The server draws the page
+    and providers.js redraws live rows from this one computation."""
+
+    line: str
+    end: str | None
+    count: int
+    low: int | None
+    high: int | None
+
+
+def sparkline_shape(
+    values: Sequence[int | None],
+    *,
+    width: int = SPARKLINE_WIDTH,
+    height: int = SPARKLINE_HEIGHT,
+    slots: int | None = None,
+) -> SparklineShape:
+    """Response times oldest first; ``None`` (a failed check) breaks the line so an outage
+    shows as a gap rather than as a fake fast answer. The fastest value sits on the bottom
+    edge, the slowest on the top; equal values draw a flat line in the middle. With ``slots``
+    the values are right-aligned among that many positions, so a short history lines up under
+    the newest ticks of a heartbeat bar of that size."""
+    pad = SPARKLINE_PAD
+    measured = [v for v in values if v is not None]
+    if not measured:
+        return SparklineShape(line="", end=None, count=0, low=None, high=None)
+    low, high = min(measured), max(measured)
+    positions = max(slots or 0, len(values))
+    offset = positions - len(values)
+    step = (width - 2 * pad) / max(positions - 1, 1)
+    span = high - low
+    commands: list[str] = []
+    pen_down = False
+    last: tuple[float, float] | None = None
+    for index, value in enumerate(values):
+        if value is None:
+            pen_down = False
+            continue
+        x = pad + (offset + index) * step
+        y = height / 2 if span == 0 else pad + (high - value) / span * (height - 2 * pad)
+        commands.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
+        pen_down = True
+        last = (x, y)
+    end = None if last is None else f"M{last[0]:.1f} {last[1]:.1f}h0"
+    return SparklineShape(line=" ".join(commands), end=end, count=len(measured), low=low, high=high)

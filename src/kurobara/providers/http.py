@@ -139,6 +139,7 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
         data: Mapping[str, Any] | None = None,
+        json: Any = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
         check: bool = True,
@@ -155,8 +156,8 @@ class HttpClient:
                 await limiter.acquire(deadline=time.monotonic() + effective)
                 started = time.perf_counter()
                 response = await self._exchange(
-                    provider_id, method, url, params=params, data=data, headers=headers,
-                    connect_timeout=min(effective, CONNECT_TIMEOUT), cap=self.max_bytes[body],
+                    provider_id, method, url, params=params, data=data, json=json,
+                    headers=headers, connect_timeout=min(effective, CONNECT_TIMEOUT), cap=self.max_bytes[body],
                 )  # fmt: skip
         except TimeoutError as exc:
             error: ProviderError = ProviderTimeout(f"no answer within {effective:g} s")
@@ -190,6 +191,7 @@ class HttpClient:
         *,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None,
         data: Mapping[str, Any] | None,
+        json: Any,
         headers: Mapping[str, str] | None,
         connect_timeout: float,
         cap: int,
@@ -202,7 +204,7 @@ class HttpClient:
         status = 0
         for _ in range(MAX_REDIRECTS + 1):
             async with session.request(
-                method, url, params=params, data=data, headers=headers,
+                method, url, params=params, data=data, json=json, headers=headers,
                 allow_redirects=False, timeout=timeout,
             ) as raw:  # fmt: skip
                 location = raw.headers.get("Location")
@@ -217,7 +219,7 @@ class HttpClient:
             target = urljoin(source, location)
             await self._check_redirect(policy, source, target, status)
             if status == 303 or (status in (301, 302) and method == "POST"):
-                method, data = "GET", None
+                method, data, json = "GET", None, None
             if endpoint(target) != endpoint(source) and headers:
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIAL_HEADERS}
             url, params = target, None

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from kurobara.db.deps import SessionDep
-from kurobara.monitoring import notifications
+from kurobara.monitoring import notifications, rules
 from kurobara.monitoring import service as monitoring
 from kurobara.monitoring.models import ProviderCheck
 from kurobara.web.forms import INTERVAL_LABELS
@@ -26,9 +26,8 @@ from kurobara.web.session import SignedInUser
 
 router = APIRouter(include_in_schema=False)
 
-# Ticks in a heartbeat bar (and points in a sparkline): enough to see a pattern at a glance,
-# few enough to fit a phone's width.
-HEARTBEAT_CHECKS = 40
+# Ticks in a heartbeat bar (and points in a sparkline).
+HEARTBEAT_CHECKS = rules.RECENT_CHECKS
 DISABLED = "disabled"
 STATUS_LABELS = {
     "active": "Up",
@@ -97,59 +96,37 @@ def absolute_time(moment: datetime) -> str:
 def sparkline_svg(
     values: Sequence[int | None],
     *,
-    width: int = 120,
-    height: int = 28,
+    width: int = rules.SPARKLINE_WIDTH,
+    height: int = rules.SPARKLINE_HEIGHT,
     label: str = "Response time",
     slots: int | None = None,
 ) -> Markup:
-    """An inline SVG line of response times, oldest first; ``None`` (a failed check) breaks the
-    line so an outage shows as a gap rather than as a fake fast answer. The fastest value sits
-    on the bottom edge, the slowest on the top; equal values draw a flat line in the middle.
-    With ``slots`` the values are placed right-aligned among that many positions, so a short
-    history lines up under the newest ticks of a heartbeat bar of that size."""
-    pad = 2.0
-    measured = [v for v in values if v is not None]
+    """An inline SVG line of response times, oldest first, drawn from ``rules.sparkline_shape``
+    (see there for the scaling; providers.js redraws live rows from the same shape)."""
+    pad = rules.SPARKLINE_PAD
+    shape = rules.sparkline_shape(values, width=width, height=height, slots=slots)
     parts = [
         f'<svg class="sparkline" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" preserveAspectRatio="none"'
     ]
-    if not measured:
+    if not shape.count:
         parts.append(f' aria-label="{escape(label)}: no data"><title>{escape(label)}: no data')
         parts.append(f'</title><line class="sparkline-empty" x1="{pad}" y1="{height / 2}" ')
         parts.append(f'x2="{width - pad}" y2="{height / 2}"/></svg>')
         return Markup("".join(parts))
-    low, high = min(measured), max(measured)
-    summary = f"{label}: {len(measured)} checks, {format_ms(low)} to {format_ms(high)}"
+    summary = sparkline_summary(shape, label)
     parts.append(f' aria-label="{escape(summary)}"><title>{escape(summary)}</title>')
-    positions = max(slots or 0, len(values))
-    offset = positions - len(values)
-    step = (width - 2 * pad) / max(positions - 1, 1)
-    span = high - low
-
-    def y_of(value: int) -> float:
-        if span == 0:
-            return height / 2
-        return pad + (high - value) / span * (height - 2 * pad)
-
-    commands: list[str] = []
-    pen_down = False
-    last: tuple[float, float] | None = None
-    for index, value in enumerate(values):
-        if value is None:
-            pen_down = False
-            continue
-        x = pad + (offset + index) * step
-        y = y_of(value)
-        commands.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
-        pen_down = True
-        last = (x, y)
-    parts.append(f'<path d="{" ".join(commands)}"/>')
-    if last is not None:
+    parts.append(f'<path d="{shape.line}"/>')
+    if shape.end is not None:
         # A zero-length round-capped stroke rather than a circle: the SVG stretches with its
         # box (preserveAspectRatio="none"), and a non-scaling stroke stays a round dot.
-        parts.append(f'<path class="sparkline-end" d="M{last[0]:.1f} {last[1]:.1f}h0"/>')
+        parts.append(f'<path class="sparkline-end" d="{shape.end}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def sparkline_summary(shape: rules.SparklineShape, label: str = "Response time") -> str:
+    return f"{label}: {shape.count} checks, {format_ms(shape.low)} to {format_ms(shape.high)}"
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,42 @@ function addBeat(row, { ok, timestamp, responseTime, errorKind, errorMessage }) 
   bar.setAttribute("aria-label", `${good} of ${ticks.length} recent checks succeeded`);
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Redraw the row's response-time sparkline from a check event's shape. The points are the
+ * server's (monitoring/rules.sparkline_shape), so page and live row scale alike. */
+function drawSparkline(row, shape) {
+  const svg = row.querySelector("svg.sparkline");
+  if (!svg || !shape) return;
+  const [, , width, height] = svg.getAttribute("viewBox").split(" ").map(Number);
+  const summary = shape.count
+    ? `Response time: ${shape.count} checks, ${formatMs(shape.low)} to ${formatMs(shape.high)}`
+    : "Response time: no data";
+  const title = document.createElementNS(SVG_NS, "title");
+  title.textContent = summary;
+  const parts = [title];
+  if (shape.count) {
+    const line = document.createElementNS(SVG_NS, "path");
+    line.setAttribute("d", shape.line);
+    parts.push(line);
+    if (shape.end) {
+      const end = document.createElementNS(SVG_NS, "path");
+      end.setAttribute("class", "sparkline-end");
+      end.setAttribute("d", shape.end);
+      parts.push(end);
+    }
+  } else {
+    const empty = document.createElementNS(SVG_NS, "line");
+    empty.setAttribute("class", "sparkline-empty");
+    for (const [name, value] of [["x1", 2], ["y1", height / 2], ["x2", width - 2], ["y2", height / 2]]) {
+      empty.setAttribute(name, String(value));
+    }
+    parts.push(empty);
+  }
+  svg.setAttribute("aria-label", summary);
+  svg.replaceChildren(...parts);
+}
+
 /** As dashboard.format_percent: truncated, so 99.95 never shows as a "100 %" promise. */
 function formatPercent(value) {
   if (value === null || value === undefined) return "—";
@@ -134,6 +170,7 @@ function applyCheck(row, check) {
     // Already shown (the stream and the POST answer report the same check); still settle the
     // status, which a "testing" event may have changed in between.
     if (check.status) setStatus(row, check.status);
+    drawSparkline(row, check.sparkline); // only events carry it
     return;
   }
   row.dataset.appliedAt = String(at);
@@ -150,6 +187,7 @@ function applyCheck(row, check) {
     errorKind: check.error_kind,
     errorMessage: check.error_message,
   });
+  drawSparkline(row, check.sparkline);
 }
 
 /** Apply a provider as GET /providers/ or PATCH .../status return it. */
