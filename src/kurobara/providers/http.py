@@ -157,7 +157,8 @@ class HttpClient:
                 started = time.perf_counter()
                 response = await self._exchange(
                     provider_id, method, url, params=params, data=data, json=json,
-                    headers=headers, connect_timeout=min(effective, CONNECT_TIMEOUT), cap=self.max_bytes[body],
+                    headers=headers, connect_timeout=min(effective, CONNECT_TIMEOUT),
+                    cap=self.max_bytes[body],
                 )  # fmt: skip
         except TimeoutError as exc:
             error: ProviderError = ProviderTimeout(f"no answer within {effective:g} s")
