@@ -15,6 +15,9 @@ from kurobara.config import Settings
 app = typer.Typer(no_args_is_help=True, help="Kurobara, the self-hosted manga server.")
 console = Console()
 
+# A domain that passes e-mail validation (``localhost`` alone has no dot) and delivers nowhere.
+DEFAULT_EMAIL_DOMAIN = "localhost.localdomain"
+
 
 def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(
@@ -137,15 +140,21 @@ def demo(
 def create_admin(
     username: Annotated[str, typer.Option(prompt=True)],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    email: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(help=f"Contact address [default: USERNAME@{DEFAULT_EMAIL_DOMAIN}]"),
+    ] = None,
 ) -> None:
-    """Create a superuser, or promote an existing user and set their password."""
+    """Create a superuser, or promote an existing user and set their password.
+
+    With --username and --password given nothing is asked, so it runs without a terminal."""
     from pydantic import ValidationError
 
     from kurobara.users.schemas import UserCreate
 
+    email = email or f"{username.lower()}@{DEFAULT_EMAIL_DOMAIN}"
     try:
-        UserCreate(username=username, email=email or f"{username}@localhost", password=password)
+        UserCreate(username=username, email=email, password=password)
     except ValidationError as exc:
         for error in exc.errors():
             console.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/red]")
