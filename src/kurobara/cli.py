@@ -121,6 +121,7 @@ def demo(
         overrides = {
             "data_dir": directory,
             "providers_file": write_providers_file(directory, hub.sites.values()),
+            "builtin_providers": False,  # only the local fake sites, never the real ones
             **({"port": port} if port is not None else {}),
         }
         settings = Settings(**overrides)  # type: ignore[arg-type]
