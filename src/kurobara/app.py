@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kurobara import __version__
+from kurobara.api_docs import install_api_docs
 from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
@@ -130,7 +131,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
+    # /docs comes from install_api_docs (offline assets); ReDoc would need a CDN, so it is off.
+    app = FastAPI(
+        title="Kurobara", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.state.chapter_cache = TTLCache(ttl=settings.chapter_cache_seconds)
@@ -146,4 +150,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     install_web(app)
+    install_api_docs(app)
     return app
