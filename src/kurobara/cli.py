@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,25 @@ console = Console()
 
 # A domain that passes e-mail validation (``localhost`` alone has no dot) and delivers nowhere.
 DEFAULT_EMAIL_DOMAIN = "localhost.localdomain"
+
+
+@app.callback()
+def database_options(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data directory (sets KUROBARA_DATA_DIR for this command)"),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy async URL (sets KUROBARA_DATABASE_URL for this command)"),
+    ] = None,
+) -> None:
+    """Options before the command name, for every command: `kurobara --data-dir D migrate`."""
+    # Through the environment so that every command's Settings(), in any module, reads them.
+    if data_dir is not None:
+        os.environ["KUROBARA_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["KUROBARA_DATABASE_URL"] = database_url
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -163,7 +183,7 @@ def create_admin(
     settings = Settings()
     created = asyncio.run(_ensure_admin(settings, username, password, email))
     verb = "Created" if created else "Promoted"
-    console.print(f"[green]{verb} admin {username}[/green]")
+    console.print(f"[green]{verb} admin {username}[/green] in {_safe_url(settings)}")
 
 
 async def _ensure_admin(
