@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/kurobara serve
 
+# `make demo PORT=8000 HUB_PORT=8001`: the Kurobara and fake-sites ports (both optional).
 demo: $(STAMP)
-	$(BIN)/kurobara demo
+	$(BIN)/kurobara demo $(if $(PORT),--port $(PORT)) $(if $(HUB_PORT),--hub-port $(HUB_PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

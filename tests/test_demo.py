@@ -50,7 +50,8 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[Demo]:
     env = {
         **os.environ,
         "KUROBARA_DATABASE_URL": db_url,
-        "KUROBARA_BUILTIN_PROVIDERS": "false",  # never the real sites from a test
+        # The demo turns the real sites off itself, even when the environment turns them on.
+        "KUROBARA_BUILTIN_PROVIDERS": "true",
         "KUROBARA_SEARCH_TIMEOUT": str(SEARCH_TIMEOUT),
         # Search outcomes here are the sites' own; no monitor deciding a provider is down.
         "KUROBARA_MONITOR_ENABLED": "false",
@@ -142,3 +143,26 @@ def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
             outcome = next(o for o in response.json()["providers"] if o["provider_id"] == name)
             assert (outcome["status"], outcome["kind"]) == ("error", kind), (fault, outcome)
             assert elapsed < SEARCH_TIMEOUT + 2, (fault, elapsed)
+
+
+def test_demo_registers_only_the_fake_sites(demo: Demo) -> None:
+    sites = {site["name"] for site in httpx.get(f"{demo.hub}/sites").json()}
+    with signed_in(demo.app) as client:
+        providers = client.get("/api/v1/providers/")
+        assert providers.status_code == 200, providers.text
+        assert {provider["provider_id"] for provider in providers.json()} == sites
+
+
+def test_make_demo_passes_the_ports_on() -> None:
+    """`make demo PORT=... HUB_PORT=...` (a dry run: the command make would run)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        ["make", "-n", "demo", "PORT=8123", "HUB_PORT=8124"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    command = next(line for line in done.stdout.splitlines() if "kurobara demo" in line)
+    assert "--port 8123" in command
+    assert "--hub-port 8124" in command

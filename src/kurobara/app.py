@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kurobara import __version__
+from kurobara.api_docs import install_api_docs
 from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
@@ -178,7 +179,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_password_hashing(settings)
-    app = FastAPI(title="Kurobara", version=__version__, lifespan=lifespan)
+    # /docs comes from install_api_docs (offline assets); ReDoc would need a CDN, so it is off.
+    app = FastAPI(
+        title="Kurobara", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_error)
     api = APIRouter(prefix="/api/v1")
@@ -197,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics_router)
     install_web(app)
+    install_api_docs(app)
     app.add_middleware(
         RequestGuard,
         default_max_bytes=settings.max_body_bytes,

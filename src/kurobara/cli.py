@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,28 @@ from kurobara.config import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Kurobara, the self-hosted manga server.")
 console = Console()
+
+# A domain that passes e-mail validation (``localhost`` alone has no dot) and delivers nowhere.
+DEFAULT_EMAIL_DOMAIN = "localhost.localdomain"
+
+
+@app.callback()
+def database_options(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Data directory (sets KUROBARA_DATA_DIR for this command)"),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy async URL (sets KUROBARA_DATABASE_URL for this command)"),
+    ] = None,
+) -> None:
+    """Options before the command name, for every command: `kurobara --data-dir D migrate`."""
+    # Through the environment so that every command's Settings(), in any module, reads them.
+    if data_dir is not None:
+        os.environ["KUROBARA_DATA_DIR"] = str(data_dir)
+    if database_url is not None:
+        os.environ["KUROBARA_DATABASE_URL"] = database_url
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -124,6 +147,7 @@ def demo(
         overrides = {
             "data_dir": directory,
             "providers_file": write_providers_file(directory, hub.sites.values()),
+            "builtin_providers": False,  # only the local fake sites, never the real ones
             **({"port": port} if port is not None else {}),
         }
         settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -147,15 +171,21 @@ def demo(
 def create_admin(
     username: Annotated[str, typer.Option(prompt=True)],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    email: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(help=f"Contact address [default: USERNAME@{DEFAULT_EMAIL_DOMAIN}]"),
+    ] = None,
 ) -> None:
-    """Create a superuser, or promote an existing user and set their password."""
+    """Create a superuser, or promote an existing user and set their password.
+
+    With --username and --password given nothing is asked, so it runs without a terminal."""
     from pydantic import ValidationError
 
     from kurobara.users.schemas import UserCreate
 
+    email = email or f"{username.lower()}@{DEFAULT_EMAIL_DOMAIN}"
     try:
-        UserCreate(username=username, email=email or f"{username}@localhost", password=password)
+        UserCreate(username=username, email=email, password=password)
     except ValidationError as exc:
         for error in exc.errors():
             console.print(f"[red]{'.'.join(map(str, error['loc']))}: {error['msg']}[/red]")
@@ -163,7 +193,7 @@ def create_admin(
     settings = Settings()
     created = asyncio.run(_ensure_admin(settings, username, password, email))
     verb = "Created" if created else "Promoted"
-    console.print(f"[green]{verb} admin {username}[/green]")
+    console.print(f"[green]{verb} admin {username}[/green] in {_safe_url(settings)}")
 
 
 async def _ensure_admin(

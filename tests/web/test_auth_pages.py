@@ -215,3 +215,24 @@ async def test_signed_in_user_skips_the_login_page(
     response = await client.get("/login", params={"next": "/settings"})
     assert response.status_code == 303
     assert response.headers["location"] == "/settings"
+
+
+async def test_login_page_says_the_first_account_becomes_the_admin(
+    client: httpx.AsyncClient, users: UserFactory
+) -> None:
+    empty = await client.get("/login")
+    assert "data-first-run" in empty.text
+    assert "first account created becomes the admin" in empty.text
+    await users.bob()
+    taken = await client.get("/login")
+    assert taken.status_code == 200
+    assert "data-first-run" not in taken.text
+
+
+@pytest.mark.parametrize("settings_overrides", [{"registration_enabled": False}])
+async def test_first_run_without_registration_points_to_create_admin(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/login")
+    assert "data-first-run" in page.text
+    assert "kurobara create-admin" in page.text

@@ -62,6 +62,11 @@ async def count_superusers(*, db_session: AsyncSession) -> int:
     return await db_session.scalar(select(func.count()).where(User.is_superuser.is_(True))) or 0
 
 
+async def has_users(*, db_session: AsyncSession) -> bool:
+    """Whether the instance has any account yet (until then, the first one becomes the admin)."""
+    return await db_session.scalar(select(User.id).limit(1)) is not None
+
+
 async def create(
     *,
     db_session: AsyncSession,

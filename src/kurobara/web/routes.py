@@ -47,10 +47,15 @@ async def favicon(request: Request) -> Response:
 
 
 @router.get("/login", name="web:login")
-async def login_page(request: Request, user: PageUser, next: str | None = None) -> Response:
+async def login_page(
+    request: Request, user: PageUser, db_session: SessionDep, next: str | None = None
+) -> Response:
     if user is not None:
         return redirect(safe_next(next) or home_url(request, user))
-    return render(request, "login.html", user=None, next=safe_next(next), username="")
+    first_run = not await user_service.has_users(db_session=db_session)
+    return render(
+        request, "login.html", user=None, next=safe_next(next), username="", first_run=first_run
+    )
 
 
 def _login_refused(
