@@ -5,6 +5,7 @@ A 429 pauses the provider's updates instead of failing them."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -83,6 +84,13 @@ async def test_a_disabled_provider_is_skipped_without_a_request(
         ("skipped", "provider_disabled")
     ]
     assert library.sites["site-a"].requests == requests
+
+
+@pytest.fixture
+def updates_settings() -> dict[str, object]:
+    # The shared HTTP client pauses a 429'd site on the real clock too; with no client pause
+    # the updater's own pause (on the test's clock) is what these tests watch.
+    return {"http_max_retry_after": 0}
 
 
 async def test_a_429_pauses_the_providers_updates_instead_of_failing_them(

@@ -279,7 +279,10 @@ async def test_bad_list_parameters_show_the_defaults_with_a_note(
 ) -> None:
     response = await client.get(path, params=params)
     assert response.status_code == 422 or (path == "/favorites" and "is_favorite" in params)
-    if response.status_code == 422:
+    if response.status_code == 422 and "\x00" in params.get("search", ""):
+        # NUL is refused in one place for every route, before the page is reached (issue 9).
+        assert "NUL characters are not allowed" in response.text
+    elif response.status_code == 422:
         assert "were not understood" in response.text
 
 

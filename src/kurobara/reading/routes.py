@@ -47,7 +47,8 @@ async def reading_errors() -> AsyncIterator[None]:
             "message": "Not chapters of this manga; nothing was changed",
             "chapter_ids": [str(i) for i in exc.chapter_ids],
         }
-        raise HTTPException(422, detail=refused) from exc
+        # 404 as the library's bulk writes answer unknown ids (a 422 is a validation error).
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=refused) from exc
     except NoUsableSource as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from exc
     except ProviderSkipped as exc:
