@@ -34,7 +34,9 @@ async def updates_errors() -> AsyncIterator[None]:
     except service.RunNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
     except service.InvalidNotifyUrl as exc:
-        raise HTTPException(422, detail=str(exc)) from exc
+        # The shape of every other 422 (a validation error), as the API document promises.
+        problem = {"type": "value_error", "loc": ["body", "urls"], "msg": str(exc)}
+        raise HTTPException(422, detail=[problem]) from exc
 
 
 library_updates_router = APIRouter(
