@@ -28,6 +28,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara import __version__
+from kurobara.background import deliver_until_stopped
 from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.clock import Clock, SystemClock
@@ -310,14 +311,11 @@ class Notifier:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until ``stopping`` is set: at once when woken, else every POLL_SECONDS."""
-        while not stopping.is_set():
-            self.wake.clear()
-            try:
-                await self.deliver_pending()
-            except Exception:
-                logger.exception("notification pass failed")
-            try:
-                async with asyncio.timeout(POLL_SECONDS):
-                    await self.wake.wait()
-            except TimeoutError:
-                pass
+        await deliver_until_stopped(
+            stopping,
+            self.wake,
+            self.deliver_pending,
+            poll_seconds=POLL_SECONDS,
+            logger=logger,
+            what="notification",
+        )

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.background import deliver_until_stopped
 from kurobara.db.engine import Database
 from kurobara.library.models import LibraryEntry
 from kurobara.manga.models import Manga
@@ -199,17 +200,14 @@ class UpdateNotifier:
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until ``stopping`` is set: at once when woken, else every POLL_SECONDS."""
-        while not stopping.is_set():
-            self.wake.clear()
-            try:
-                await self.deliver_pending()
-            except Exception:
-                logger.exception("new-chapter notification pass failed")
-            try:
-                async with asyncio.timeout(POLL_SECONDS):
-                    await self.wake.wait()
-            except TimeoutError:
-                pass
+        await deliver_until_stopped(
+            stopping,
+            self.wake,
+            self.deliver_pending,
+            poll_seconds=POLL_SECONDS,
+            logger=logger,
+            what="new-chapter notification",
+        )
 
 
 def _unleased(now: datetime) -> Any:
