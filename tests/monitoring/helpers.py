@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 import httpx
 import uvicorn
@@ -39,6 +39,24 @@ async def eventually(predicate: Callable[[], Awaitable[bool]], *, seconds: float
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not reached")
+
+
+class Steps(Protocol):
+    """A monitor replica a test drives: ``Monitor`` itself, or one running in another loop."""
+
+    async def step(self) -> Sequence[object]: ...
+
+
+async def checked_in_ticks(*replicas: Steps, ticks: int = 3) -> int:
+    """Checks the replicas ran, stepping them together until a tick finds nothing due."""
+    total = 0
+    for _ in range(ticks):
+        reports = await asyncio.gather(*(replica.step() for replica in replicas))
+        ran = sum(len(report) for report in reports)
+        if ran == 0:
+            break
+        total += ran
+    return total
 
 
 class ServedApp:

@@ -20,7 +20,7 @@ from kurobara.monitoring.models import ProviderCheck
 from kurobara.providers.registry import ProviderRegistry
 from tests.factories import UserFactory
 from tests.monitoring.conftest import ManualClock
-from tests.monitoring.helpers import eventually, row, status_of
+from tests.monitoring.helpers import checked_in_ticks, eventually, row, status_of
 from tests.monitoring.sites import PingSite
 
 
@@ -279,31 +279,3 @@ async def test_a_replica_claims_only_the_providers_it_has(
     assert (await row(monitor.db, "site1")).lease_owner is None
     assert (await status_of(client, bob.headers, "site1"))["status"] == "unknown"
     assert [r.provider_id for r in await monitor.step()] == ["site1"]
-
-
-async def test_a_rolling_restart_of_three_replicas_sweeps_once(
-    app: FastAPI, monitor: Monitor, clock: ManualClock, db_url: str
-) -> None:
-    engines = [Database(db_url) for _ in range(3)]
-    try:
-        for engine in engines:  # each replica restarts in turn, a minute apart
-            replica = second_monitor(app, clock, engine)
-            await replica.sweep()
-            await checked_in_ticks(replica, ticks=20)  # until a tick finds nothing due
-            clock.advance(minutes=1)
-    finally:
-        for engine in engines:
-            await engine.dispose()
-    assert await checks_by_provider(monitor.db) == Counter({"site0": 1, "site1": 1})
-
-
-async def checked_in_ticks(*replicas: Monitor, ticks: int = 3) -> int:
-    """Checks the replicas ran, stepping them together until a tick finds nothing due."""
-    total = 0
-    for _ in range(ticks):
-        reports = await asyncio.gather(*(replica.step() for replica in replicas))
-        ran = sum(len(report) for report in reports)
-        if ran == 0:
-            break
-        total += ran
-    return total

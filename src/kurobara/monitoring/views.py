@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from kurobara.config import Settings
@@ -238,13 +239,14 @@ async def recent_checks(
 ) -> dict[str, list[ProviderCheck]]:
     """The last ``limit`` checks of each provider, oldest first: the dashboard's heartbeat bars
     and sparklines. Each provider's part is its own ``ORDER BY checked_at DESC LIMIT n`` on the
-    ``(provider_id, checked_at)`` index, so the cost follows what the page shows, not how much
-    history is kept; the parts are joined with ``UNION ALL`` into few statements."""
+    ``(provider_id, checked_at)`` index, selecting whole rows, so the cost follows what the page
+    shows, not how much history is kept (an ``id IN (...)`` over the parts let PostgreSQL scan
+    the whole table); the parts are joined with ``UNION ALL`` into few statements."""
     found: dict[str, list[ProviderCheck]] = {}
     ids = list(dict.fromkeys(provider_ids))
     for start in range(0, len(ids), _RECENT_CHUNK):
         parts = [
-            select(ProviderCheck.id)
+            select(ProviderCheck)
             .where(ProviderCheck.provider_id == pid)
             .order_by(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc())
             .limit(limit)
@@ -252,14 +254,12 @@ async def recent_checks(
             .select()
             for pid in ids[start : start + _RECENT_CHUNK]
         ]
-        wanted = parts[0] if len(parts) == 1 else union_all(*parts)
-        rows = await db_session.scalars(
-            select(ProviderCheck)
-            .where(ProviderCheck.id.in_(wanted))
-            .order_by(ProviderCheck.provider_id, ProviderCheck.checked_at, ProviderCheck.id)
-        )
+        wanted = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        rows = await db_session.scalars(select(aliased(ProviderCheck, wanted)))
         for check in rows.all():
             found.setdefault(check.provider_id, []).append(check)
+    for checks in found.values():
+        checks.sort(key=lambda check: (check.checked_at, check.id))
     return found
 
 
