@@ -47,10 +47,14 @@ def manga_cover_link(manga: Manga) -> str | None:
     if not manga.cover_image:
         return None
     sources = manga.__dict__.get("sources")  # never a lazy load (no I/O in a property)
-    if not sources:
-        return None
-    first = min(sources, key=lambda source: (source.created_at is None, source.created_at))
-    return cover_link(first.provider_id, manga.cover_image, first.url)
+    if sources:
+        first = min(sources, key=lambda source: (source.created_at is None, source.created_at))
+        return cover_link(first.provider_id, manga.cover_image, first.url)
+    # Lists that skip loading sources (the library's pages): the provider whose site serves
+    # the cover's host.
+    proxy = _bound.get()
+    provider_id = proxy.provider_for_url(manga.cover_image) if proxy is not None else None
+    return None if provider_id is None else cover_link(provider_id, manga.cover_image, None)
 
 
 def page_links(

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 # A cached file up to this size is read in one call on the event loop (from the page cache
 # that is microseconds); larger ones are streamed from a worker thread.
 INLINE_READ_BYTES = 2 * 1024 * 1024
+PIN_RECHECK_SECONDS = 600.0
 
 
 class ImageError(Exception):
@@ -80,6 +83,7 @@ class ImageProxy:
         registry: ProviderRegistry,
         pin_check: PinCheck | None = None,
         nodes: AtHomeNodes | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.signer = signer
         self.cache = cache
@@ -87,8 +91,20 @@ class ImageProxy:
         self.registry = registry
         self.pin_check = pin_check
         self.nodes = nodes or AtHomeNodes()
+        self.clock = clock
         self.upstream_fetches = 0
+        self._pin_checked: dict[str, float] = {}
+        self._hosts: dict[str, str] | None = None
         self._inflight: dict[str, asyncio.Future[UpstreamImage]] = {}
+
+    def provider_for_url(self, url: str) -> str | None:
+        """The configured provider whose own site has this URL's host (the first, if several)."""
+        if self._hosts is None:
+            self._hosts = {}
+            for provider in self.registry:
+                for site_url in provider.site_urls():
+                    self._hosts.setdefault(_host(site_url), provider.id)
+        return self._hosts.get(_host(url))
 
     def token(self, ref: ImageRef) -> str:
         return self.signer.sign(ref)
@@ -107,6 +123,8 @@ class ImageProxy:
         ref = self.resolve(token)
         cached = self._from_cache(ref)
         if cached is not None:
+            if ref.kind == "cover":
+                await self._pin_if_library_cover(ref)
             return cached
         image = await self._single_flight(ref)
         return ServedImage(image.content_type, content=image.content, size=image.size)
@@ -153,14 +171,20 @@ class ImageProxy:
         self.cache.put(ref.cache_key, image.content, image.content_type, pinned=pinned)
         return image
 
-    async def pin_covers(self, refs: list[ImageRef]) -> int:
-        """Pin what the cache holds of these covers; how many it held."""
-        held = 0
-        for ref in refs:
-            if ref.cache_key in self.cache:
-                self.cache.pin(ref.cache_key)
-                held += 1
-        return held
+    async def _pin_if_library_cover(self, ref: ImageRef) -> None:
+        """A cover cached before its manga joined a library is pinned when next shown; the
+        question is asked at most once per ``PIN_RECHECK_SECONDS`` per cover."""
+        key = ref.cache_key
+        entry = self.cache.get(key)
+        if entry is None or entry.pinned or self.pin_check is None:
+            return
+        now = self.clock()
+        if now - self._pin_checked.get(key, -PIN_RECHECK_SECONDS) < PIN_RECHECK_SECONDS:
+            return
+        self._pin_checked[key] = now
+        if await self.pin_check(ref):
+            self.cache.pin(key)
+            self._pin_checked.pop(key, None)
 
 
 async def is_library_cover(*, db_session: AsyncSession, provider_id: str, url: str) -> bool:
@@ -172,6 +196,11 @@ async def is_library_cover(*, db_session: AsyncSession, provider_id: str, url: s
         .where(LibraryEntry.manga_id == Manga.id)
     )
     return bool(await db_session.scalar(query))
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
 def cache_root(data_dir: Path) -> Path:
