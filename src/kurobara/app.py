@@ -22,6 +22,9 @@ from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
+from kurobara.images.links import bind_images
+from kurobara.images.routes import images_router
+from kurobara.images.service import open_image_proxy
 from kurobara.library.jobs import start_import_worker
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
@@ -104,6 +107,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.http = HttpClient.from_settings(settings)
         stack.push_async_callback(app.state.http.aclose)
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
+        app.state.images = open_image_proxy(settings, app.state)
         await _bootstrap_admin(settings, db)
         await start_monitoring(app, stack)
         await start_import_worker(app, stack)
@@ -197,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(reading_router)
     api.include_router(updates_router)
     api.include_router(notifications_router)
+    api.include_router(images_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
@@ -207,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_max_bytes=settings.max_body_bytes,
         limits=[BodyLimit(prefix="/api/v1/favorites/import", max_bytes=settings.import_max_bytes)],
     )
+    app.add_middleware(bind_images)
     if settings.trusted_proxies:
         # Only these peers may say who the client is (X-Forwarded-For) and whether it used TLS;
         # `kurobara serve` turns uvicorn's own handling off, which trusts loopback by default.

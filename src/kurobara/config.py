@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     library_update_concurrency: int = Field(default=8, ge=1, le=500)
     library_update_provider_concurrency: int = Field(default=2, ge=1, le=100)
 
+    # Image proxy (docs/images.md): the disk cache's bound in MiB (fractions allowed).
+    image_cache_mb: float = Field(default=1024, gt=0, le=1024 * 1024)
+
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None
     metrics_token: SecretStr | None = None
