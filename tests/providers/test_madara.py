@@ -90,10 +90,12 @@ async def test_unknown_series_is_unknown_manga(provider: MadaraProvider) -> None
         await provider.get_chapters("no-such-series")
 
 
+@pytest.mark.parametrize("variant", ["ajax_new", "ajax_old", "html"])
 @pytest.mark.parametrize("endpoint", ["new", "old"])
 async def test_chapters_come_oldest_first_from_either_endpoint(
-    site: FakeMadaraSite, http: HttpClient, endpoint: str
+    site: FakeMadaraSite, http: HttpClient, endpoint: str, variant: str
 ) -> None:
+    site.set_variant("chapters", variant)
     provider = make_provider(MadaraProvider, site, http, chapters_endpoint=endpoint)
     series = a_series(site)
     chapters = await provider.get_chapters(series.slug)
@@ -251,9 +253,9 @@ def test_search_results_read_lazy_covers() -> None:
     ]
 
 
-def test_encrypted_chapters_are_a_clear_parse_failure() -> None:
+def test_encrypted_chapters_without_their_key_are_a_clear_parse_failure() -> None:
     page = '<script id="chapter-protector-data">var chapter_data=1;</script>'
-    with pytest.raises(ParseFailure, match="encrypted"):
+    with pytest.raises(ParseFailure, match="protected"):
         parse_reader_page(
             parse_html(page, what="t"), page_url="https://s.test/", params=MadaraParams()
         )

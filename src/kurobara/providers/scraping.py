@@ -6,10 +6,12 @@ and status words. No I/O here; every function takes parsed HTML or strings and r
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from string import Formatter
 from urllib.parse import urljoin, urlsplit
 
+import dateparser
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from kurobara.providers.errors import ParseFailure
@@ -19,6 +21,7 @@ from kurobara.providers.errors import ParseFailure
 IMAGE_ATTRIBUTES: tuple[str, ...] = (
     "data-src",
     "data-lazy-src",
+    "data-manga-src",
     "data-cfsrc",
     "data-original",
     "data-srcset",
@@ -234,3 +237,46 @@ def parse_date(text: str | None, date_format: str | None) -> datetime | None:
 def year_of(text: str | None) -> int | None:
     match = re.search(r"\b(19\d{2}|20\d{2})\b", text or "")
     return int(match.group(1)) if match else None
+
+
+# A "new" badge (a chapter published in the last day or two) that carries no date of its own.
+_NEW_BADGES = frozenset({"new", "nuevo", "novo", "nouveau", "baru", "yeni", "mới", "جديد"})
+
+
+def parse_site_date(
+    text: str | None, date_format: str | None, language: str | None, *, now: datetime
+) -> datetime | None:
+    """A chapter date as a site shows it, as UTC: the site's ``strptime`` format first, then
+    whatever ``dateparser`` reads in the site's language: month names ("15 janvier 2024"),
+    relative dates ("2 hours ago", "hace 3 días", "yesterday") counted back from ``now``. A
+    "new" badge is ``now``; ``None`` when nothing fits."""
+    exact = parse_date(text, date_format)
+    if exact is not None or not text or not text.strip():
+        return exact
+    cleaned = " ".join(re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text).split())
+    if cleaned.lower().strip("!. ") in _NEW_BADGES:
+        return now
+    settings: Mapping[str, object] = {
+        "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None),
+        "TIMEZONE": "UTC",
+        "TO_TIMEZONE": "UTC",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "PREFER_DATES_FROM": "past",
+    }
+    languages = [language.split("-", 1)[0].lower()] if language else None
+    try:
+        parsed = dateparser.parse(cleaned, languages=languages, settings=dict(settings))
+    except (ValueError, LookupError):
+        return None
+    if parsed is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def request_headers(cookies: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, str]:
+    """A definition's extra headers, with its cookies (an age gate's "I am over 18") as one
+    ``Cookie`` header."""
+    merged = dict(headers)
+    if cookies:
+        merged["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return merged

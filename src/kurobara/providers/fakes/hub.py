@@ -1,6 +1,8 @@
 """A control panel for fake sites, on its own port so that it stays reachable while a site is
 ``down``: ``GET /`` (a page with a button per fault), ``GET /sites`` (JSON),
 ``POST /sites/{name}/fault`` (JSON ``{"fault": "down"}`` or a form field ``fault``),
+``POST /sites/{name}/variant`` (JSON ``{"name": "chapters", "value": "ajax_old"}`` or form
+fields): switch one of the site's markup variants,
 ``GET /sites/{name}/series`` (JSON: each series with its chapter count) and
 ``POST /sites/{name}/chapters`` (JSON ``{"series": id-or-slug}`` or a form field ``series``):
 publish the next chapter of a series, so a library update has something new to find."""
@@ -32,6 +34,7 @@ class FakeSiteHub:
                 Route("/", self._index),
                 Route("/sites", self._list),
                 Route("/sites/{name}/fault", self._set_fault, methods=["POST"]),
+                Route("/sites/{name}/variant", self._set_variant, methods=["POST"]),
                 Route("/sites/{name}/series", self._series),
                 Route("/sites/{name}/chapters", self._add_chapter, methods=["POST"]),
             ]
@@ -43,7 +46,14 @@ class FakeSiteHub:
 
     def _state(self) -> list[dict[str, object]]:
         return [
-            {"name": s.name, "kind": s.kind, "url": s.url, "fault": s.fault, "requests": s.requests}
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "url": s.url,
+                "fault": s.fault,
+                "variants": dict(s.variants),
+                "requests": s.requests,
+            }
             for s in self.sites.values()
         ]
 
@@ -64,14 +74,46 @@ class FakeSiteHub:
                 f'<td><form method="post" action="/sites/{escape(site.name)}/fault">{buttons}'
                 f'</form></td><td><form method="post" action="/sites/{escape(site.name)}/chapters">'
                 f'<select name="series" aria-label="Series on {escape(site.name)}">{options}'
-                f"</select> <button>Add chapter</button></form></td></tr>"
+                f"</select> <button>Add chapter</button></form></td><td>{self._variants(site)}"
+                "</td></tr>"
             )
         return HTMLResponse(
             "<!doctype html><title>Kurobara fake sites</title>"
             "<style>body{font:15px system-ui;margin:2rem}td{padding:.3rem .8rem}</style>"
             "<h1>Fake provider sites</h1><table><tr><th>name</th><th>kind</th><th>url</th>"
-            f"<th>fault</th><th>switch</th><th>new chapter</th></tr>{''.join(rows)}</table>"
+            "<th>fault</th><th>switch</th><th>new chapter</th><th>variants</th></tr>"
+            f"{''.join(rows)}</table>"
         )
+
+    @staticmethod
+    def _variants(site: FakeSite) -> str:
+        forms = []
+        for name, values in site.VARIANTS.items():
+            options = "".join(
+                f"<option{' selected' * (v == site.variants[name])}>{escape(v)}</option>"
+                for v in values
+            )
+            forms.append(
+                f'<form method="post" action="/sites/{escape(site.name)}/variant">'
+                f'<input type="hidden" name="name" value="{escape(name)}">'
+                f'<label>{escape(name)} <select name="value" '
+                f'aria-label="{escape(name)} on {escape(site.name)}">{options}</select></label> '
+                "<button>Set</button></form>"
+            )
+        return "".join(forms)
+
+    async def _set_variant(self, request: Request) -> Response:
+        site = self.sites.get(request.path_params["name"])
+        if site is None:
+            return JSONResponse({"detail": "unknown site"}, status_code=404)
+        name, value = await self._field(request, "name"), await self._field(request, "value")
+        try:
+            site.set_variant(str(name), str(value))
+        except ValueError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/", status_code=303)
+        return JSONResponse({"name": site.name, "variants": dict(site.variants)})
 
     async def _list(self, request: Request) -> Response:
         return JSONResponse(self._state())

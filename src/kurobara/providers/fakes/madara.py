@@ -1,9 +1,31 @@
-"""A fake WordPress "Madara" site: the theme's search page, series page, both AJAX chapter-list
-endpoints, the reader page, and generated cover and page images. Under the ``layout`` fault the
-markup keeps its content but renames the theme's classes, as a theme update would."""
+"""A fake WordPress "Madara" site: the theme's search page and "load more" action, series page,
+both AJAX chapter-list endpoints, the reader page, and generated cover and page images. Under
+the ``layout`` fault the markup keeps its content but renames the theme's classes, as a theme
+update would.
+
+Its ``VARIANTS`` are the ways real Madara installs differ (from the theme's public markup),
+switchable from the hub:
+
+- ``chapters``: ``ajax_new`` (the series page has only the empty ``#manga-chapters-holder``; the
+  list comes from ``<series>/ajax/chapters/``, and ``admin-ajax.php`` answers 400 as newer theme
+  versions do), ``ajax_old`` (only ``admin-ajax.php`` ``manga_get_chapters``; the new endpoint is
+  a 404), ``html`` (the ``li.wp-manga-chapter`` list is in the series page itself).
+- ``dates``: ``english`` ("March 5, 2024"), ``relative`` (recent chapters as "2 hours ago",
+  "yesterday", and the newest behind a "new" badge whose title carries the date), ``spanish``
+  ("5 marzo, 2024", "hace 3 días").
+- ``images``: the lazy-loading attribute that carries each page's URL.
+- ``reader``: ``page-break``, the block editor's ``gallery``, a ``text-left`` block, or
+  ``protected`` (the chapter-protector plugin: images encrypted, key in the page) and
+  ``protected-nokey`` (the key is not in the page).
+- ``premium``: ``latest`` locks the newest chapter of every series (the premium add-on's
+  ``premium-block`` class and lock icon).
+- ``age_gate``: ``on`` hides series and chapters until the ``wpmanga-adault=1`` cookie is sent.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from html import escape
 from typing import Any
@@ -12,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kurobara.providers.cryptojs import cryptojs_encrypt
 from kurobara.providers.fakes.catalog import FakeChapter, FakeSeries
 from kurobara.providers.fakes.images import cover_svg, page_svg
 from kurobara.providers.fakes.server import FakeSite
@@ -19,6 +42,15 @@ from kurobara.providers.fakes.server import FakeSite
 PAGE_SIZE = 10
 _LAZY_STAND_IN = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
 _STATUS_WORDS = {"ongoing": "OnGoing", "completed": "Completed", "hiatus": "On Hold"}
+_SPANISH_MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+    "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+AGE_COOKIE = "wpmanga-adault"
+PROTECTOR_NONCE = "b1c2d3e4f5"
+PROTECTOR_SALT = bytes.fromhex("0123456789abcdef")
+# How old the newest chapters look under the relative dates: "new" badge, then the rest.
+RELATIVE_AGES = ("2 hours ago", "yesterday", "3 days ago")
 
 # The theme's class names, and what a redesign turns them into.
 _THEME = {
@@ -73,6 +105,14 @@ def _page(body_class: str, title: str, body: str) -> HTMLResponse:
 
 class FakeMadaraSite(FakeSite):
     kind = "madara"
+    VARIANTS = {
+        "chapters": ("ajax_new", "ajax_old", "html"),
+        "dates": ("english", "relative", "spanish"),
+        "images": ("data-src", "data-lazy-src", "data-manga-src", "srcset"),
+        "reader": ("page-break", "gallery", "text-left", "protected", "protected-nokey"),
+        "premium": ("none", "latest"),
+        "age_gate": ("off", "on"),
+    }
 
     def __init__(self, *, manga_path: str = "manga", **kwargs: Any) -> None:
         # routes() runs inside FakeSite.__init__, and needs the path.
@@ -172,10 +212,23 @@ class FakeMadaraSite(FakeSite):
             + "</div></div></div></div>"
         )
 
+    def _age_gate(self, request: Request) -> Response | None:
+        """The theme's adult-content warning instead of the content, until the cookie is set."""
+        if self.variants["age_gate"] != "on" or request.cookies.get(AGE_COOKIE) == "1":
+            return None
+        body = (
+            '<div class="c-adult-content-warning"><h2>Warning! This content is for adults.</h2>'
+            f'<p>Set the cookie {AGE_COOKIE}=1 by answering "I am 18 or older".</p></div>'
+        )
+        return _page("wp-manga-template-default", "Adult content", body)
+
     async def _series(self, request: Request) -> Response:
         series = self.catalog.by_slug(request.path_params["slug"])
         if series is None:
             return self._not_found()
+        gate = self._age_gate(request)
+        if gate is not None:
+            return gate
         base, c = self.request_base(request), self._c
         cover = f"{base}/wp-content/uploads/covers/{series.slug}.svg"
         genres = ", ".join(
@@ -203,40 +256,88 @@ class FakeMadaraSite(FakeSite):
             f'<div class="summary_content"><div class="post-content">{rows}</div>'
             f'<div class="{c["status_box"]}">{status}</div></div></div></div>'
             f'<div class="{c["description"]}"><div class="{c["description_inner"]}">'
-            f'{description}</div></div><div id="{c["holder"]}" data-id="{pid}"></div>'
+            f"{description}</div></div>"
         )
+        if self.variants["chapters"] == "html":
+            body += self._chapter_items(base, series)
+        else:
+            body += f'<div id="{c["holder"]}" data-id="{pid}"></div>'
+
         body_class = "wp-manga-template-default single-wp-manga"
         if not self.layout_changed:
             body_class += f" postid-{pid}"
         return _page(body_class, series.title, body)
 
-    def _chapter_list(self, base: str, series: FakeSeries) -> Response:
-        c = self._c
-        items = "".join(
-            f'<li class="{c["chapter"]}"><a href="{self._series_url(base, series)}'
-            f'{chapter_slug(ch)}/">{escape(chapter_label(ch))}</a> <span class="{c["date"]}">'
-            f"<i>{ch.published_at:%B} {ch.published_at.day}, {ch.published_at.year}</i></span></li>"
-            for ch in reversed(series.chapters)
-        )
-        return HTMLResponse(
+    def _date(self, chapter: FakeChapter, age: int) -> str:
+        """A chapter's date as the variant shows it; ``age`` 0 is the newest chapter."""
+        c, when, style = self._c, chapter.published_at, self.variants["dates"]
+        if style != "english" and age < len(RELATIVE_AGES):
+            words = RELATIVE_AGES[age] if style == "relative" else f"hace {age * 3 + 1} días"
+            if age == 0:
+                return (
+                    f'<span class="{c["date"]}"><a href="#" title="{words}" class="c-new-tag">'
+                    '<img width="35" height="15" src="/wp-content/themes/madara/images/new.gif">'
+                    "</a></span>"
+                )
+            return f'<span class="{c["date"]}"><i>{words}</i></span>'
+        if style == "spanish":
+            shown = f"{when.day} {_SPANISH_MONTHS[when.month - 1]}, {when.year}"
+        else:
+            shown = f"{when:%B} {when.day}, {when.year}"
+        return f'<span class="{c["date"]}"><i>{shown}</i></span>'
+
+    def locked(self, series: FakeSeries, chapter: FakeChapter) -> bool:
+        return self.variants["premium"] == "latest" and chapter is series.chapters[-1]
+
+    def _chapter_items(self, base: str, series: FakeSeries) -> str:
+        c, items = self._c, []
+        for age, ch in enumerate(reversed(series.chapters)):
+            extra, icon = (
+                (" premium premium-block", '<i class="fas fa-lock"></i> ')
+                if (self.locked(series, ch))
+                else ("", "")
+            )
+            items.append(
+                f'<li class="{c["chapter"]}{extra}"><a href="{self._series_url(base, series)}'
+                f'{chapter_slug(ch)}/">{icon}{escape(chapter_label(ch))}</a> '
+                f"{self._date(ch, age)}</li>"
+            )
+        return (
             f'<div class="{c["listing"]}"><div class="{c["listing_wrap"]}">'
-            f'<ul class="{c["chapters_ul"]}">{items}</ul></div></div>'
+            f'<ul class="{c["chapters_ul"]}">{"".join(items)}</ul></div></div>'
         )
 
     async def _ajax_chapters(self, request: Request) -> Response:
         series = self.catalog.by_slug(request.path_params["slug"])
-        if series is None:
+        if series is None or self.variants["chapters"] != "ajax_new":
             return self._not_found()
-        return self._chapter_list(self.request_base(request), series)
+        return HTMLResponse(self._chapter_items(self.request_base(request), series))
 
     async def _admin_ajax(self, request: Request) -> Response:
         form = await request.form()
+        if form.get("action") == "madara_load_more":
+            return self._load_more(request, form)
         manga = str(form.get("manga", ""))
         series = self._by_post_id.get(int(manga)) if manga.isdigit() else None
-        if form.get("action") != "manga_get_chapters" or series is None:
-            # What WordPress answers for an unknown action or a bad argument.
+        if (
+            form.get("action") != "manga_get_chapters"
+            or series is None
+            or self.variants["chapters"] != "ajax_old"
+        ):
+            # What WordPress answers for an unknown action or a bad argument (and newer theme
+            # versions for the old chapter action).
             return PlainTextResponse("0", status_code=400)
-        return self._chapter_list(self.request_base(request), series)
+        return HTMLResponse(self._chapter_items(self.request_base(request), series))
+
+    def _load_more(self, request: Request, form: Any) -> Response:
+        """The theme's "load more" search: the items of page ``page`` (from 0), nothing past
+        the last one."""
+        query = str(form.get("vars[s]", ""))
+        page = int(form["page"]) if str(form.get("page", "")).isdigit() else 0
+        found = self.catalog.search(query) if query.strip() else []
+        shown = found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        base = self.request_base(request)
+        return HTMLResponse("".join(self._search_item(base, s) for s in shown))
 
     async def _reader(self, request: Request) -> Response:
         series = self.catalog.by_slug(request.path_params["slug"])
@@ -248,15 +349,63 @@ class FakeMadaraSite(FakeSite):
         )
         if series is None or chapter is None:
             return self._not_found()
-        c = self._c
-        images = "".join(
-            f'<div class="{c["page_break"]}"><img id="image-{n - 1}" data-src="\n\t\t\t'
-            f'/wp-content/uploads/WP-manga/data/{series.slug}/{slug}/{n}.svg " '
-            f'class="wp-manga-chapter-img"></div>'
+        gate = self._age_gate(request)
+        if gate is not None:
+            return gate
+        title = f"{series.title} - {chapter.title}"
+        if self.locked(series, chapter):
+            body = '<div class="c-premium-content">Buy coins to unlock this chapter.</div>'
+            return _page("wp-manga-template-default", title, body)
+        c, style = self._c, self.variants["reader"]
+        urls = [
+            f"/wp-content/uploads/WP-manga/data/{series.slug}/{slug}/{n}.svg"
             for n in range(1, chapter.pages + 1)
+        ]
+        if style.startswith("protected"):
+            return _page(
+                "wp-manga-template-default",
+                title,
+                self._protected(urls, style, base=self.request_base(request)),
+            )
+        imgs = [self._img(n, url) for n, url in enumerate(urls)]
+        if style == "gallery":
+            inner = '<figure class="wp-block-gallery"><ul class="blocks-gallery-grid">'
+            inner += "".join(
+                f'<li class="blocks-gallery-item"><figure>{i}</figure></li>' for i in imgs
+            )
+            inner += "</ul></figure>"
+        elif style == "text-left":
+            inner = '<div class="text-left">' + "".join(f"<p>{i}</p>" for i in imgs) + "</div>"
+        else:
+            inner = "".join(f'<div class="{c["page_break"]}">{i}</div>' for i in imgs)
+        body = f'<div class="{c["reading"]}">{inner}</div>'
+        return _page("wp-manga-template-default", title, body)
+
+    def _img(self, index: int, url: str) -> str:
+        attribute = self.variants["images"]
+        value = f"{url} 1000w, {url}?w=500 500w" if attribute == "srcset" else f"\n\t\t\t{url} "
+        return (
+            f'<img id="image-{index}" src="{_LAZY_STAND_IN}" {attribute}="{value}" '
+            'class="wp-manga-chapter-img">'
         )
-        body = f'<div class="{c["reading"]}">{images}</div>'
-        return _page("wp-manga-template-default", f"{series.title} - {chapter.title}", body)
+
+    def _protected(self, urls: list[str], style: str, *, base: str) -> str:
+        """The chapter-protector plugin's page: the image list, JSON-encoded twice, encrypted
+        CryptoJS-style under the nonce, which the page carries unless ``protected-nokey``."""
+        plain = json.dumps(json.dumps([base + u for u in urls]))
+        sealed = cryptojs_encrypt(plain, PROTECTOR_SALT, PROTECTOR_NONCE.encode())
+        data = json.dumps(
+            {"ct": base64.b64encode(sealed).decode(), "iv": "", "s": PROTECTOR_SALT.hex()}
+        ).replace("/", "\\/")
+        key = (
+            "" if style == "protected-nokey" else f"var wpmangaprotectornonce='{PROTECTOR_NONCE}';"
+        )
+        script = f"{key}var chapter_data='{data}';"
+        encoded = base64.b64encode(script.encode()).decode()
+        return (
+            f'<script id="chapter-protector-data" src="data:text/javascript;base64,{encoded}">'
+            f'</script><div class="{self._c["reading"]}"></div>'
+        )
 
     async def _cover(self, request: Request) -> Response:
         if self.hotlinked(request):

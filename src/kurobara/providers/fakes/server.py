@@ -160,6 +160,9 @@ class FakeSite(ABC):
     """One fake source site. ``start()`` serves it; ``set_fault()`` switches its behaviour."""
 
     kind: ClassVar[str]
+    # Markup variants a site can be switched between (the hub shows a control per entry):
+    # name -> the allowed values, the first being the default.
+    VARIANTS: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -177,6 +180,7 @@ class FakeSite(ABC):
         self.catalog = FakeCatalog(seed or self.name, catalog_size)
         self.slow_seconds = slow_seconds
         self.fault = "ok"
+        self.variants = {name: values[0] for name, values in self.VARIANTS.items()}
         self.requests = 0
         self.bytes_sent = 0
         self.hotlinks_refused = 0
@@ -261,6 +265,12 @@ class FakeSite(ABC):
             self.stop()
         elif fault != "down" and was_down:
             self.start()
+
+    def set_variant(self, name: str, value: str) -> None:
+        if name not in self.VARIANTS or value not in self.VARIANTS[name]:
+            choices = "; ".join(f"{n}: {', '.join(v)}" for n, v in self.VARIANTS.items())
+            raise ValueError(f"unknown variant {name}={value!r}; {choices or 'none'}")
+        self.variants[name] = value
 
     def add_chapter(self, ref: str) -> FakeChapter:
         """Publish a new chapter of the series ``ref`` (id or slug); ``KeyError`` if unknown."""
