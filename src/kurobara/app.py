@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kurobara import __version__
 from kurobara.api_docs import install_api_docs
+from kurobara.categories.routes import categories_router
 from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(updates_router)
     api.include_router(notifications_router)
     api.include_router(images_router)
+    api.include_router(categories_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

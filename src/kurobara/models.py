@@ -1,5 +1,6 @@
 """Imports every ORM model so that ``Base.metadata`` knows the whole schema (Alembic, tests)."""
 
+from kurobara.categories.models import Category
 from kurobara.db.instance import InstanceSetting
 from kurobara.library.models import ImportJob, ImportJobItem, LibraryCounter, LibraryEntry
 from kurobara.manga.models import Manga, MangaSource
@@ -21,6 +22,7 @@ from kurobara.updates.models import (
 from kurobara.users.models import User
 
 __all__ = [
+    "Category",
     "ChapterProgress",
     "ChapterSync",
     "ImportJob",

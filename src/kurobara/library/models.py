@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kurobara.categories.models import Category, entry_categories
 from kurobara.db.base import Base, TimestampMixin, UUIDPrimaryKey
 from kurobara.manga.models import Manga
 
@@ -41,11 +42,17 @@ class LibraryEntry(UUIDPrimaryKey, TimestampMixin, Base):
     manga_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("manga.id", ondelete="CASCADE"))
     is_favorite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     custom_title: Mapped[str | None] = mapped_column(String(255))
+    # Lower-cased custom title (like ``Manga.title_key``): search and sort use what the user sees.
+    custom_title_key: Mapped[str | None] = mapped_column(String(255))
     rating: Mapped[float | None] = mapped_column(Float)
     notes: Mapped[str | None] = mapped_column(Text)
     favorited_at: Mapped[datetime | None] = mapped_column()
 
     manga: Mapped[Manga] = relationship(lazy="raise")
+    # Loaded by ``service.with_manga`` (one more query per page), in tab order.
+    categories: Mapped[list[Category]] = relationship(
+        secondary=entry_categories, lazy="raise", order_by=Category.position, viewonly=True
+    )
 
 
 class ImportJob(UUIDPrimaryKey, TimestampMixin, Base):

@@ -11,6 +11,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
+from kurobara.categories.links import CategoryNotFound
+from kurobara.categories.routes import category_not_found
+from kurobara.categories.schemas import BulkCategoryRequest, BulkCategoryResult
 from kurobara.db.deps import SessionDep
 from kurobara.library import jobs, service, transfer
 from kurobara.library.schemas import (
@@ -42,6 +45,8 @@ async def library_errors() -> AsyncIterator[None]:
         raise _unknown_manga(exc) from exc
     except service.EntryNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc
+    except CategoryNotFound as exc:
+        raise category_not_found(exc) from exc
 
 
 def _unknown_manga(exc: service.MangaNotFound) -> HTTPException:
@@ -69,6 +74,7 @@ async def _list(
         page=query.page,
         limit=query.limit,
         has_unread=query.has_unread,
+        category_id=query.category_id,
         **kw,
     )
     response.headers[TOTAL_HEADER] = str(page.total)
@@ -95,6 +101,27 @@ async def list_library(
 ) -> list[Any]:
     """The user's library, newest change first by default; the total is in ``X-Total-Count``."""
     return await _list(db_session, user.id, query, response, is_favorite=query.is_favorite)
+
+
+@library_router.patch("/bulk", response_model=BulkCategoryResult)
+async def bulk_assign_categories(
+    payload: BulkCategoryRequest, user: CurrentUser, db_session: SessionDep
+) -> BulkCategoryResult:
+    """Put up to 500 entries on categories at once (``move``, ``add`` or ``remove``), all or
+    nothing; a manga not in the library or a category not the caller's is a 404 naming it."""
+    updated = await service.bulk_assign_categories(
+        db_session=db_session,
+        user_id=user.id,
+        manga_ids=payload.manga_ids,
+        category_ids=payload.category_ids,
+        mode=payload.mode,
+    )
+    return BulkCategoryResult(
+        updated=updated,
+        mode=payload.mode,
+        manga_ids=list(dict.fromkeys(payload.manga_ids)),
+        category_ids=payload.category_ids,
+    )
 
 
 @library_router.get("/{manga_id}", response_model=LibraryEntryRead)

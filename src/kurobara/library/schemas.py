@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from kurobara.categories.schemas import CategoryIds, CategoryRef
+
 MAX_BULK_IDS = 500
 MAX_IMPORT_ITEMS = 50_000
 EXPORT_FORMAT: Literal["kurobara.favorites"] = "kurobara.favorites"
@@ -52,6 +54,8 @@ class ListQuery(BaseModel):
     sort_order: SortOrder = "desc"
     # Only entries with (true) or without (false) a listed chapter the user has not read.
     has_unread: bool | None = None
+    # Only entries on this category (one of the caller's; another's simply matches nothing).
+    category_id: uuid.UUID | None = None
 
 
 class LibraryQuery(ListQuery):
@@ -93,11 +97,13 @@ class LibraryEntryRead(BaseModel):
     unread_count: int = 0
     last_read_at: datetime | None = None
     next_chapter_id: uuid.UUID | None = None
+    categories: list[CategoryRef] = []
 
 
 class LibraryEntryChanges(BaseModel):
     """Body of ``POST`` and ``PATCH /library/{manga_id}``: only the fields sent are written;
-    ``null`` clears a field (``is_favorite`` cannot be null)."""
+    ``null`` clears a field (``is_favorite`` cannot be null). ``category_ids`` puts the entry
+    on exactly those of the caller's categories (``[]``: on none)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -105,6 +111,7 @@ class LibraryEntryChanges(BaseModel):
     custom_title: CustomTitle = None
     rating: Rating = None
     notes: Notes = None
+    category_ids: CategoryIds | None = None
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}

@@ -5,6 +5,7 @@ Errors (routes map them to HTTP):
     LibraryError
       MangaNotFound   one or more manga ids do not exist (carries ``manga_ids``)
       EntryNotFound   the manga exists but is not in the user's library
+    CategoryNotFound  (``categories/links.py``) a category id that is not the user's
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
+from kurobara.categories import links as category_links
+from kurobara.categories.models import entry_categories
+from kurobara.categories.schemas import AssignMode
 from kurobara.db.types import UTCDateTime, utcnow
 from kurobara.library.models import LibraryCounter, LibraryEntry
 from kurobara.library.rules import LIKE_ESCAPE, like_pattern, unique_ids
@@ -40,7 +44,8 @@ ENTRY_FIELDS = frozenset({"is_favorite", "custom_title", "rating", "notes"})
 SORT_COLUMNS: dict[str, Any] = {
     "updated_at": LibraryEntry.updated_at,
     "created_at": LibraryEntry.created_at,
-    "title": Manga.title_key,
+    # What the user sees: their custom title, else the manga's.
+    "title": func.coalesce(LibraryEntry.custom_title_key, Manga.title_key),
     "rating": LibraryEntry.rating,
     # When the user last read in the manga (a correlated subquery on their progress rows).
     "last_read_at": reading_progress.last_read_at_of(LibraryEntry.user_id, LibraryEntry.manga_id),
@@ -82,7 +87,22 @@ def with_manga(query: Select[Any], *, sources: bool = False) -> Select[Any]:
     asked for, so a list page costs no extra query."""
     manga = contains_eager(LibraryEntry.manga)
     manga = manga.selectinload(Manga.sources) if sources else manga.raiseload(Manga.sources)
-    return query.join(LibraryEntry.manga).options(manga).execution_options(populate_existing=True)
+    return (
+        query.join(LibraryEntry.manga)
+        .options(manga, selectinload(LibraryEntry.categories))
+        .execution_options(populate_existing=True)
+    )
+
+
+def title_key(title: str | None) -> str | None:
+    """The search and sort key of a custom title (the rule ``Manga.title_key`` follows)."""
+    return title.lower() if title is not None else None
+
+
+def _with_title_key(values: dict[str, Any]) -> dict[str, Any]:
+    if "custom_title" in values:
+        return {**values, "custom_title_key": title_key(values["custom_title"])}
+    return values
 
 
 async def lock_counter(db_session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -127,8 +147,7 @@ async def upsert_entries(
             "manga_id": manga_id,
             "created_at": now,
             "updated_at": now,
-            **changes,
-            **(per_manga or {}).get(manga_id, {}),
+            **_with_title_key({**changes, **(per_manga or {}).get(manga_id, {})}),
             "is_favorite": favorite,
             "favorited_at": now if favorite else None,
         }
@@ -137,7 +156,7 @@ async def upsert_entries(
     stmt = _insert(db_session)(table).values(rows)
     excluded = stmt.excluded
     set_: dict[str, Any] = {"updated_at": excluded.updated_at}
-    for name in changes.keys() - {"is_favorite"}:
+    for name in _with_title_key(changes).keys() - {"is_favorite"}:
         column = table.c[name]
         set_[name] = func.coalesce(column, excluded[name]) if fill_blanks else excluded[name]
     if "is_favorite" in changes:
@@ -201,11 +220,16 @@ async def add_entry(
     in the writing transaction, so a removal racing this request cannot make it vanish before
     the answer (the removal waits for the commit, then removes it)."""
 
+    changes, category_ids = _split_categories(changes)
+
     async def write() -> LibraryEntry:
         await require_manga(db_session=db_session, manga_ids=[manga_id])
+        await _require_categories(db_session, user_id, category_ids)
         await upsert_entries(
             db_session=db_session, user_id=user_id, manga_ids=[manga_id], changes=changes
         )
+        if category_ids is not None:
+            await _assign(db_session, user_id, [manga_id], category_ids, "move")
         entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
         if entry is None:  # the manga itself went in between: cascade-deleted with it
             await db_session.rollback()
@@ -220,8 +244,12 @@ async def update_entry(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID, changes: dict[str, Any]
 ) -> LibraryEntry:
     """Edit an entry already in the library; ``EntryNotFound`` when it is not there."""
+    changes, category_ids = _split_categories(changes)
     await require_manga(db_session=db_session, manga_ids=[manga_id])
-    values = {name: value for name, value in changes.items() if name in ENTRY_FIELDS}
+    await _require_categories(db_session, user_id, category_ids)
+    values = _with_title_key(
+        {name: value for name, value in changes.items() if name in ENTRY_FIELDS}
+    )
     now = utcnow()
     if "is_favorite" in values:
         values["favorited_at"] = (
@@ -243,11 +271,81 @@ async def update_entry(
     # updated: 404) or waits for this transaction (the answer shows the edited entry).
     entry = None
     if result.rowcount:  # type: ignore[attr-defined]
+        if category_ids is not None:
+            await _assign(db_session, user_id, [manga_id], category_ids, "move")
         entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
     await db_session.commit()
     if entry is None:
         raise EntryNotFound("this manga is not in your library")
     return entry
+
+
+def _split_categories(
+    changes: dict[str, Any],
+) -> tuple[dict[str, Any], list[uuid.UUID] | None]:
+    """The entry's own fields, and the categories to put it on (``None``: leave them)."""
+    if "category_ids" not in changes:
+        return changes, None
+    rest = {name: value for name, value in changes.items() if name != "category_ids"}
+    return rest, list(changes["category_ids"] or [])
+
+
+async def _require_categories(
+    db_session: AsyncSession, user_id: uuid.UUID, category_ids: Sequence[uuid.UUID] | None
+) -> None:
+    if category_ids:
+        await category_links.require_categories(
+            db_session=db_session, user_id=user_id, category_ids=category_ids
+        )
+
+
+async def _assign(
+    db_session: AsyncSession,
+    user_id: uuid.UUID,
+    manga_ids: Sequence[uuid.UUID],
+    category_ids: Sequence[uuid.UUID],
+    mode: AssignMode,
+) -> list[uuid.UUID]:
+    """Put the user's entries of ``manga_ids`` on categories; returns the manga ids that have
+    no entry (nothing is assigned for them)."""
+    rows = await db_session.execute(
+        select(LibraryEntry.id, LibraryEntry.manga_id).where(
+            LibraryEntry.user_id == user_id, LibraryEntry.manga_id.in_(manga_ids)
+        )
+    )
+    entry_of = {row.manga_id: row.id for row in rows}
+    await category_links.assign(
+        db_session=db_session,
+        entry_ids=list(entry_of.values()),
+        category_ids=category_ids,
+        mode=mode,
+    )
+    return [manga_id for manga_id in manga_ids if manga_id not in entry_of]
+
+
+async def bulk_assign_categories(
+    *,
+    db_session: AsyncSession,
+    user_id: uuid.UUID,
+    manga_ids: Sequence[uuid.UUID],
+    category_ids: Sequence[uuid.UUID],
+    mode: AssignMode,
+) -> int:
+    """Put many entries on categories at once, all or nothing: an unknown manga, one not in
+    the library (``EntryNotFound`` naming them) or a category not the user's changes nothing."""
+    ids = unique_ids(manga_ids)
+    await require_manga(db_session=db_session, manga_ids=ids)
+    await _require_categories(db_session, user_id, category_ids)
+    await lock_counter(db_session, user_id)
+    missing = await _assign(db_session, user_id, ids, category_ids, mode)
+    if missing:
+        await db_session.rollback()
+        raise EntryNotFound(
+            "not in your library: " + ", ".join(str(manga_id) for manga_id in missing)
+        )
+    await db_session.commit()
+    logger.info("categories user=%s mode=%s manga=%d", user_id, mode, len(ids))
+    return len(ids)
 
 
 async def remove_entry(
@@ -383,14 +481,30 @@ async def _unfavorite_rows(
 
 
 def _filters(
-    user_id: uuid.UUID, is_favorite: bool | None, search: str | None, has_unread: bool | None = None
+    user_id: uuid.UUID,
+    is_favorite: bool | None,
+    search: str | None,
+    has_unread: bool | None = None,
+    category_id: uuid.UUID | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [LibraryEntry.user_id == user_id]
     if is_favorite is not None:
         # A bound value (not IS TRUE) so both planners match the (user_id, is_favorite, ...) index.
         conditions.append(LibraryEntry.is_favorite == is_favorite)
     if search:
-        conditions.append(Manga.title_key.like(like_pattern(search), escape=LIKE_ESCAPE))
+        # The custom title the user sees, and the manga's own (what they may remember).
+        pattern = like_pattern(search)
+        conditions.append(
+            or_(
+                Manga.title_key.like(pattern, escape=LIKE_ESCAPE),
+                LibraryEntry.custom_title_key.like(pattern, escape=LIKE_ESCAPE),
+            )
+        )
+    if category_id is not None:
+        on_category = select(entry_categories.c.entry_id).where(
+            entry_categories.c.category_id == category_id
+        )
+        conditions.append(LibraryEntry.id.in_(on_category))
     if has_unread is not None:
         unread = reading_progress.has_unread_of(LibraryEntry.user_id, LibraryEntry.manga_id)
         conditions.append(unread if has_unread else ~unread)
@@ -408,6 +522,7 @@ async def list_entries(
     page: int = 1,
     limit: int = 20,
     has_unread: bool | None = None,
+    category_id: uuid.UUID | None = None,
     with_reading: bool = True,
 ) -> Page:
     """One page of the user's entries with their manga, and the total that match; with the
@@ -416,7 +531,7 @@ async def list_entries(
     Ties in the sort key are broken by id, so offsets are stable. The page's ids are picked in a
     subquery from the index alone; only those rows are joined to their manga, so a deep page
     does not load the manga of every row it skips."""
-    conditions = _filters(user_id, is_favorite, search, has_unread)
+    conditions = _filters(user_id, is_favorite, search, has_unread, category_id)
     needs_manga = bool(search) or sort_by == "title"
     order = _order(sort_by, sort_order)
     page_ids = select(LibraryEntry.id)
@@ -431,7 +546,7 @@ async def list_entries(
         .offset((page - 1) * limit)
         .subquery()
     )
-    if search:
+    if search or has_unread is not None or category_id is not None:
         total = await db_session.scalar(count_query.where(*conditions)) or 0
     else:  # constant time, whatever the size of the library
         total = await count_entries(db_session=db_session, user_id=user_id, is_favorite=is_favorite)
