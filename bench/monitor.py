@@ -90,6 +90,7 @@ class Case:
     concurrency: int
     site: str
     database_url: str | None
+    profile: bool = False
 
 
 def _provider_kind() -> None:
@@ -217,7 +218,22 @@ def run_case(case: Case) -> dict[str, Any]:
                 cpu = cpu1 - cpu0
         return {"ok": ok, "wall": wall, "cpu": cpu, "rss": rss}
 
-    return asyncio.run(main())
+    if not case.profile:
+        return asyncio.run(main())
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = asyncio.run(main())
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(r"kurobara|sqlalchemy|aiohttp|asyncpg|aiosqlite", 25)
+    result["profile"] = out.getvalue()
+    return result
 
 
 def measure(case: Case) -> dict[str, Any]:
@@ -263,6 +279,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
     parser.add_argument("--concurrency", type=int, nargs="*", default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="then profile one sweep and print its top entries"
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([1000] if args.quick else [1000, 10000])
     levels = args.concurrency or ([5, 50] if args.quick else [5, 50, 200])
@@ -292,6 +311,12 @@ def main() -> None:
                     print(f"| {size} | {level} | {mode} | {result['wall']:.2f} | "
                           f"{size / result['wall']:.0f} | {1000 * result['cpu'] / size:.2f} | "
                           f"{result['rss']:.0f} | {ratio} |", flush=True)  # fmt: skip
+        if args.profile:
+            case = Case("sweep", sizes[0], levels[-1], site, args.database_url, profile=True)
+            result = measure(case)
+            print(f"\n# profile of one sweep: {sizes[0]} providers, c = {levels[-1]} "
+                  f"(cProfile slows it: wall {result['wall']:.2f} s)")  # fmt: skip
+            print(result["profile"])
     finally:
         site_process.terminate()
         site_process.join(5)
