@@ -100,12 +100,12 @@ class Monitor:
     def _free_slots(self) -> int:
         """Slots to claim for now: none while the recorder has a backlog of two batches (the
         database is the bottleneck then); else the free concurrency, once enough of it is free
-        to be worth a claim (a quarter, or everything when idle) — one claim per few checks,
-        not one per check."""
+        to be worth a claim (half of it, or everything when idle) — one claim per many
+        checks, not one per check."""
         if self.checker.recorder.pending >= 2 * self.checker.recorder.max_batch:
             return 0
         free = self.concurrency - len(self._on_network)
-        if self._on_network and free < max(1, self.concurrency // 4):
+        if self._on_network and free < max(1, self.concurrency // 2):
             return 0
         return free
 

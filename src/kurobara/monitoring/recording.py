@@ -238,7 +238,23 @@ def _fold(
             counters[BUCKET_COLUMNS[rules.bucket_index(result.response_ms)]] += 1
 
 
-_RECENT_CHUNK = 50
+# A read-back statement has one of these many parts (the ids padded by repeating the last):
+# a few shapes, each compiled once and then taken from the statement cache.
+_RECENT_SHAPES = (1, 4, 16, 50)
+
+
+def _recent_part(provider_id: str, limit: int) -> Any:
+    return (
+        select(
+            ProviderCheck.provider_id, ProviderCheck.checked_at, ProviderCheck.id,
+            ProviderCheck.ok, ProviderCheck.response_time,
+        )
+        .where(ProviderCheck.provider_id == provider_id)
+        .order_by(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc())
+        .limit(limit)
+        .subquery()
+        .select()
+    )  # fmt: skip
 
 
 async def recent_response_times(
@@ -246,26 +262,19 @@ async def recent_response_times(
 ) -> dict[str, list[int | None]]:
     """Each provider's last ``limit`` response times, oldest first (None: a failed check): the
     row's sparkline. Core rows from the ``(provider_id, checked_at)`` index, no ORM objects."""
-    found: dict[str, list[tuple[Any, int, int | None]]] = {}
-    for start in range(0, len(provider_ids), _RECENT_CHUNK):
-        parts = [
-            select(
-                ProviderCheck.provider_id, ProviderCheck.checked_at, ProviderCheck.id,
-                ProviderCheck.ok, ProviderCheck.response_time,
-            )
-            .where(ProviderCheck.provider_id == pid)
-            .order_by(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc())
-            .limit(limit)
-            .subquery()
-            .select()
-            for pid in provider_ids[start : start + _RECENT_CHUNK]
-        ]  # fmt: skip
-        if not parts:
+    found: dict[str, dict[int, tuple[Any, int, int | None]]] = {}
+    widest = _RECENT_SHAPES[-1]
+    for start in range(0, len(provider_ids), widest):
+        chunk = list(provider_ids[start : start + widest])
+        if not chunk:
             continue
-        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+        size = next(shape for shape in _RECENT_SHAPES if shape >= len(chunk))
+        chunk += [chunk[-1]] * (size - len(chunk))
+        parts = [_recent_part(pid, limit) for pid in chunk]
+        stmt = parts[0] if size == 1 else union_all(*parts)
         for pid, at, check_id, ok, ms in (await db_session.execute(stmt)).all():
-            found.setdefault(pid, []).append((at, check_id, ms if ok else None))
-    return {pid: [ms for _, _, ms in sorted(rows)] for pid, rows in found.items()}
+            found.setdefault(pid, {})[check_id] = (at, check_id, ms if ok else None)
+    return {pid: [ms for _, _, ms in sorted(rows.values())] for pid, rows in found.items()}
 
 
 Flush = Callable[[list[PendingCheck]], Awaitable[list[Recorded]]]
@@ -292,7 +301,7 @@ class BatchRecorder:
         max_delay: float = MAX_DELAY_SECONDS,
     ) -> None:
         self._flush = flush
-        self._quiet = quiet
+        self.quiet = quiet
         self.max_batch = max_batch
         self.max_delay = max_delay
         self._waiting: list[_Waiting] = []
@@ -310,7 +319,7 @@ class BatchRecorder:
         loop = asyncio.get_running_loop()
         waiting = _Waiting(check, loop.create_future(), loop.time())
         self._waiting.append(waiting)
-        if now or len(self._waiting) >= self.max_batch or self._quiet():
+        if now or len(self._waiting) >= self.max_batch or self.quiet():
             self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="monitor-recorder")
@@ -318,7 +327,7 @@ class BatchRecorder:
 
     def poke(self) -> None:
         """Something changed what ``quiet`` says: flush now if it says so."""
-        if self._waiting and self._quiet():
+        if self._waiting and self.quiet():
             self._wake.set()
 
     async def _run(self) -> None:
@@ -332,7 +341,7 @@ class BatchRecorder:
             self._wake.clear()
             batch = [w for w in self._waiting[: self.max_batch] if not w.future.done()]
             del self._waiting[: self.max_batch]
-            if len(self._waiting) >= self.max_batch or (self._waiting and self._quiet()):
+            if len(self._waiting) >= self.max_batch or (self._waiting and self.quiet()):
                 self._wake.set()
             if not batch:
                 continue
