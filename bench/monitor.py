@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 KIND_TARGET = "bench.monitor:BenchProvider"
+PROFILER: Any = None
 
 
 # -- the providers' site -------------------------------------------------------------------
@@ -90,6 +91,7 @@ class Case:
     concurrency: int
     site: str
     database_url: str | None
+    profile: bool = False
 
 
 def _provider_kind() -> None:
@@ -187,10 +189,14 @@ async def _sweep(case: Case, settings: Any) -> tuple[int, float, float, float]:
 
     monitor.checker.add_listener(count)
     cpu0, _ = _usage()
+    if PROFILER is not None:
+        PROFILER.enable()
     started = time.perf_counter()
     await monitor.start()
     await done.wait()
     wall = time.perf_counter() - started
+    if PROFILER is not None:
+        PROFILER.disable()
     cpu1, rss = _usage()
     await monitor.stop()
     await http.aclose()
@@ -217,7 +223,21 @@ def run_case(case: Case) -> dict[str, Any]:
                 cpu = cpu1 - cpu0
         return {"ok": ok, "wall": wall, "cpu": cpu, "rss": rss}
 
-    return asyncio.run(main())
+    if not case.profile:
+        return asyncio.run(main())
+    import cProfile
+    import io
+    import pstats
+
+    global PROFILER
+    PROFILER = cProfile.Profile()  # enabled while the sweep is timed
+    result = asyncio.run(main())
+    out = io.StringIO()
+    stats = pstats.Stats(PROFILER, stream=out)
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(r"kurobara", 25)
+    result["profile"] = out.getvalue()
+    return result
 
 
 def measure(case: Case) -> dict[str, Any]:
@@ -263,6 +283,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="*", default=None)
     parser.add_argument("--concurrency", type=int, nargs="*", default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="then profile one sweep and print its top entries"
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([1000] if args.quick else [1000, 10000])
     levels = args.concurrency or ([5, 50] if args.quick else [5, 50, 200])
@@ -292,6 +315,12 @@ def main() -> None:
                     print(f"| {size} | {level} | {mode} | {result['wall']:.2f} | "
                           f"{size / result['wall']:.0f} | {1000 * result['cpu'] / size:.2f} | "
                           f"{result['rss']:.0f} | {ratio} |", flush=True)  # fmt: skip
+        if args.profile:
+            case = Case("sweep", sizes[0], levels[-1], site, args.database_url, profile=True)
+            result = measure(case)
+            print(f"\n# profile of one sweep: {sizes[0]} providers, c = {levels[-1]} "
+                  f"(cProfile slows it: wall {result['wall']:.2f} s)")  # fmt: skip
+            print(result["profile"])
     finally:
         site_process.terminate()
         site_process.join(5)

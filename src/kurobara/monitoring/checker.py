@@ -1,6 +1,7 @@
 """Run one provider's check and record it. Used by the scheduler, ``POST /providers/{id}/test``
 and the CLI alike, so that concurrent requests for one provider share one check (single-flight)
-and every check is recorded the same way: the network call first, then a short transaction."""
+and every check is recorded the same way: the network call first, then a short transaction
+(shared with the other checks completing at about the same time: see ``recording``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.config import Settings
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, history, rules, views
+from kurobara.monitoring import claims, recording, rules
 from kurobara.monitoring.claims import UNSET, Unset
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.models import ProviderCheck
@@ -108,6 +109,14 @@ class Checker:
             SQLITE_WRITE_SLOTS if db.dialect == "sqlite" else WRITE_SLOTS
         )
         self._user_interval: tuple[datetime, int | None] | None = None
+        self._network_listeners: list[Callable[[str], None]] = []
+        self._on_network = 0
+        self.recorder = recording.BatchRecorder(self._flush, quiet=lambda: self._on_network == 0)
+        self._policy = recording.Policy(
+            default_interval=settings.default_check_interval,
+            retry_seconds=settings.retry_interval_seconds,
+            down_minutes=settings.down_check_interval,
+        )
 
     def add_listener(self, listener: Listener) -> None:
         """Called after every recorded check (notifier wake-up, live events)."""
@@ -116,6 +125,11 @@ class Checker:
     def add_start_listener(self, listener: Callable[[str], None]) -> None:
         """Called with the provider id when a check starts (live ``testing`` events)."""
         self._start_listeners.append(listener)
+
+    def add_network_listener(self, listener: Callable[[str], None]) -> None:
+        """Called with the provider id when a check's network part is over (its result may
+        still be waiting to be written): the scheduler's concurrency counts the network."""
+        self._network_listeners.append(listener)
 
     @property
     def in_flight(self) -> list[str]:
@@ -157,41 +171,46 @@ class Checker:
             if joined is not None:
                 return joined
         self._tell(self._start_listeners, provider_id)
-        result = await provider.health_check(self.settings.check_timeout)
-        async with self.write_slots, self.db.session() as session:
-            done = self.clock.now()
-            applied = await claims.record_result(
-                db_session=session,
-                provider_id=provider_id,
-                result=result,
-                now=done,
-                owner=self.owner,
-                trigger=trigger,
-                default_interval=self.settings.default_check_interval,
-                retry_seconds=self.settings.retry_interval_seconds,
-                down_minutes=self.settings.down_check_interval,
-                jitter_seconds=random.uniform(0, self.settings.check_jitter_seconds),
-                user_interval=await self._shortest_user_interval(session, done),
-            )
-            # What the dashboard row shows next to the status, so live rows stay true.
-            uptimes = await history.uptime_windows(
-                db_session=session, now=done, provider_ids=[provider_id]
-            )
-            recent = await views.recent_checks(
-                db_session=session, provider_ids=[provider_id], limit=rules.RECENT_CHECKS
-            )
+        self._on_network += 1
+        try:
+            result = await provider.health_check(self.settings.check_timeout)
+        finally:
+            self._on_network -= 1
+            self._tell(self._network_listeners, provider_id)
+            self.recorder.poke()
+        pending = recording.PendingCheck(
+            provider_id=provider_id,
+            result=result,
+            now=self.clock.now(),
+            owner=self.owner,
+            trigger=trigger,
+            jitter_seconds=random.uniform(0, self.settings.check_jitter_seconds),
+        )
+        # A manual check answers with its own recorded result at once.
+        recorded = await self.recorder.record(pending, now=not claimed)
         report = CheckReport(
             provider_id=provider_id,
             result=result,
-            timestamp=done,
+            timestamp=pending.now,
             trigger=trigger,
-            applied=applied,
-            uptime=uptimes.get(provider_id, dict.fromkeys(rules.WINDOWS)),
-            response_times=[c.response_time if c.ok else None for c in recent.get(provider_id, [])],
+            applied=recorded.applied,
+            uptime=recorded.uptime,
+            response_times=recorded.response_times,
         )
         _log(report)
         self._tell(self._listeners, report)
         return report
+
+    async def _flush(self, batch: list[recording.PendingCheck]) -> list[recording.Recorded]:
+        async with self.write_slots, self.db.session() as session:
+            now = self.clock.now()
+            return await recording.record_batch(
+                db_session=session,
+                checks=batch,
+                policy=self._policy,
+                user_interval=await self._shortest_user_interval(session, now),
+                now=now,
+            )
 
     async def _claim_or_join(self, provider_id: str) -> CheckReport | None:
         """Lease the provider for a check now (None: go ahead), or, while another replica's
@@ -267,6 +286,7 @@ class Checker:
     async def aclose(self) -> None:
         """Cancel what is in flight and hand its leases back, so nothing stays ``testing``."""
         await self.cancel_all()
+        await self.recorder.aclose()
         async with self.db.session() as session:
             await claims.release_leases(db_session=session, owner=self.owner)
 

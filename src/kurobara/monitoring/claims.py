@@ -1,4 +1,5 @@
-"""The scheduler's side of ``provider_status``: claim due checks, record results, release leases.
+"""The scheduler's side of ``provider_status``: claim due checks, release leases (results are
+written by ``recording``).
 
 Claiming is how replicas share the work. A claimed row carries ``lease_owner`` and
 ``lease_expires_at``; another replica skips it until the lease expires (its owner died
@@ -15,12 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kurobara.monitoring import history, rules
-from kurobara.monitoring.models import ProviderCheck, ProviderStatus, ProviderTransition
+from kurobara.monitoring.models import ProviderCheck, ProviderStatus
 from kurobara.providers.base import HealthCheckResult
 from kurobara.users.models import User
 
@@ -35,7 +36,7 @@ class Unset:
 UNSET = Unset()
 
 
-async def _relaxed_commit(db_session: AsyncSession) -> None:
+async def relaxed_commit(db_session: AsyncSession) -> None:
     """PostgreSQL: don't wait for the WAL flush when this transaction commits. Losing the last
     few milliseconds of check results to a database crash costs at most a repeated check; waiting
     for a disk flush twice per check costs most of the monitor's throughput."""
@@ -77,33 +78,39 @@ async def claim_due(
         return []
     order = (PS.next_check_at.asc().nulls_first(), PS.provider_id)
     candidates = (
-        select(PS.id, PS.provider_id)
+        select(PS.id)
         .where(_due(now), PS.provider_id.in_(list(provider_ids)))
         .order_by(*order)
         .limit(limit)
     )
-    won: list[str] = []
     if db_session.get_bind().dialect.name == "postgresql":
-        await _relaxed_commit(db_session)
-        rows = (await db_session.execute(candidates.with_for_update(skip_locked=True))).all()
-        if rows:
-            await db_session.execute(
-                update(PS)
-                .where(PS.id.in_([row.id for row in rows]))
-                .values(lease_owner=owner, lease_expires_at=lease_until)
-            )
-            won = [row.provider_id for row in rows]
+        # Skip rows another claimer holds: concurrent claimers never wait on each other. (The
+        # candidates are locked by their own statement: as a subquery of the UPDATE the
+        # planner may run them more than once and lease more than ``limit``.)
+        await relaxed_commit(db_session)
+        ids = (await db_session.scalars(candidates.with_for_update(skip_locked=True))).all()
+        wanted: ColumnElement[bool] = PS.id.in_(list(ids))
+        if not ids:
+            await db_session.commit()
+            return []
     else:
-        for row in (await db_session.execute(candidates)).all():
-            result = await db_session.execute(
-                update(PS)
-                .where(PS.id == row.id, _due(now))
-                .values(lease_owner=owner, lease_expires_at=lease_until)
-            )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                won.append(row.provider_id)
+        # SQLite runs one writer at a time; the repeated due test keeps the claim safe across
+        # processes too. One statement.
+        wanted = PS.id.in_(candidates.scalar_subquery())
+    rows = (
+        await db_session.execute(
+            update(PS)
+            .where(wanted, _due(now))
+            .values(lease_owner=owner, lease_expires_at=lease_until)
+            .returning(PS.provider_id, PS.next_check_at)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
     await db_session.commit()
-    return won
+    ordered = sorted(
+        rows, key=lambda row: (row.next_check_at is not None, row.next_check_at or now)
+    )
+    return [row.provider_id for row in ordered]
 
 
 async def claim(
@@ -162,80 +169,7 @@ def state_of(row: Any) -> rules.StatusState:
     )
 
 
-async def record_result(
-    *,
-    db_session: AsyncSession,
-    provider_id: str,
-    result: HealthCheckResult,
-    now: datetime,
-    owner: str,
-    trigger: str,
-    default_interval: int,
-    retry_seconds: int,
-    down_minutes: int | None = None,
-    jitter_seconds: float = 0.0,
-    user_interval: int | Unset | None = UNSET,
-) -> rules.Applied | None:
-    """Apply a completed check: counters, status, transition row (the outbox), history, the
-    next due time, and the owner's lease released. None if the provider's row is gone.
-    ``user_interval`` (the shortest user preference) is read here unless the caller has it."""
-    await _relaxed_commit(db_session)
-    # Write first: on PostgreSQL this locks the row, on SQLite it takes the write lock before
-    # the read, so two recorders of one provider cannot interleave read-modify-write. Core
-    # statements, not the unit of work: this runs once per check, thousands of times an hour.
-    row = (
-        await db_session.execute(
-            update(PS)
-            .where(PS.provider_id == provider_id)
-            .values(updated_at=now)
-            .returning(*_RECORD_COLUMNS)
-            .execution_options(synchronize_session=False)
-        )
-    ).first()
-    if row is None:
-        await db_session.rollback()
-        return None
-    applied = rules.apply_result(state_of(row), result, now)
-    if isinstance(user_interval, Unset):
-        user_interval = await shortest_user_interval(db_session=db_session)
-    interval = rules.effective_interval(
-        override=row.check_interval,
-        user_intervals=_as_list(user_interval),
-        default=default_interval,
-    )
-    values = _stored(applied, result, now)
-    values["next_check_at"] = rules.next_check_at(
-        applied.state,
-        last_check=now,
-        interval_minutes=interval,
-        retry_seconds=retry_seconds,
-        down_minutes=down_minutes,
-        jitter_seconds=jitter_seconds,
-    )
-    # A completed check ends "testing": its own lease, and one whose holder is overdue (died
-    # mid-check: nothing it could still record is newer than this result).
-    if row.lease_owner == owner or rules.lease_overdue(row.lease_expires_at, now):
-        values.update(lease_owner=None, lease_expires_at=None)
-    await db_session.execute(
-        update(PS)
-        .where(PS.provider_id == provider_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if applied.transition is not None:
-        await db_session.execute(
-            insert(ProviderTransition).values(
-                provider_id=provider_id, **_transition(row.provider_name, applied, result)
-            )
-        )
-    await history.record_check(
-        db_session=db_session, provider_id=provider_id, result=result, now=now, trigger=trigger
-    )
-    await db_session.commit()
-    return applied
-
-
-_RECORD_COLUMNS = (
+RECORD_COLUMNS = (
     PS.provider_name,
     PS.status,
     PS.consecutive_failures,
@@ -248,11 +182,9 @@ _RECORD_COLUMNS = (
 )
 
 
-def _as_list(value: int | None) -> Sequence[int]:
-    return [] if value is None else [value]
-
-
-def _stored(applied: rules.Applied, result: HealthCheckResult, now: datetime) -> dict[str, Any]:
+def stored_values(
+    applied: rules.Applied, result: HealthCheckResult, now: datetime
+) -> dict[str, Any]:
     state = applied.state
     values: dict[str, Any] = {
         "status": state.status,
@@ -272,7 +204,7 @@ def _stored(applied: rules.Applied, result: HealthCheckResult, now: datetime) ->
     return values
 
 
-def _transition(
+def transition_values(
     provider_name: str, applied: rules.Applied, result: HealthCheckResult
 ) -> dict[str, Any]:
     assert applied.transition is not None

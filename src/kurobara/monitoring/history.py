@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, true
+from sqlalchemy import case, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.monitoring import rules
 from kurobara.monitoring.models import (
-    BUCKET_COLUMNS,
     ProviderCheck,
     ProviderCheckHourly,
     ProviderTransition,
@@ -25,7 +24,6 @@ from kurobara.providers.base import HealthCheckResult
 MAX_MESSAGE_CHARS = 1000
 # How many raw checks the history endpoint returns at most.
 RECENT_CHECKS_LIMIT = 200
-_COUNTERS = ("checks", "successes", "response_ms_sum", *BUCKET_COLUMNS)
 
 
 def dialect_insert(db_session: AsyncSession, table: Any) -> Any:
@@ -45,42 +43,21 @@ def clip(message: str | None) -> str | None:
     return message[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
-async def record_check(
-    *,
-    db_session: AsyncSession,
-    provider_id: str,
-    result: HealthCheckResult,
-    now: datetime,
-    trigger: str,
-) -> None:
-    """Add the raw row and fold the check into its hour (in the caller's transaction)."""
-    await db_session.execute(
-        insert(ProviderCheck).values(
-            provider_id=provider_id,
-            checked_at=now,
-            ok=result.ok,
-            response_time=result.response_ms,
-            error_kind=result.error_kind,
-            http_status=result.http_status,
-            error_message=clip(result.error),
-            trigger=trigger,
-        )
-    )
-    values: dict[str, Any] = dict.fromkeys(_COUNTERS, 0)
-    values.update(provider_id=provider_id, hour=rules.hour_floor(now), checks=1)
-    # Response times of successful checks only: a timeout says nothing about speed.
-    if result.ok:
-        values["successes"] = 1
-        if result.response_ms is not None:
-            values["response_ms_sum"] = result.response_ms
-            values[BUCKET_COLUMNS[rules.bucket_index(result.response_ms)]] = 1
-    stmt = dialect_insert(db_session, ProviderCheckHourly).values(**values)
-    columns = ProviderCheckHourly.__table__.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["provider_id", "hour"],
-        set_={name: columns[name] + stmt.excluded[name] for name in _COUNTERS},
-    )
-    await db_session.execute(stmt)
+def check_values(
+    provider_id: str, result: HealthCheckResult, now: datetime, trigger: str
+) -> dict[str, Any]:
+    """The raw ``provider_check`` row of one check (``recording`` writes them in batches and
+    folds them into their hours)."""
+    return {
+        "provider_id": provider_id,
+        "checked_at": now,
+        "ok": result.ok,
+        "response_time": result.response_ms,
+        "error_kind": result.error_kind,
+        "http_status": result.http_status,
+        "error_message": clip(result.error),
+        "trigger": trigger,
+    }
 
 
 async def rollups(

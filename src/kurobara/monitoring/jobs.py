@@ -72,8 +72,12 @@ class Monitor:
         )
         self.notifier = notifier or Notifier(db=db, http=http, settings=settings, clock=self.clock)
         self.checker.add_listener(self._on_report)
+        self.checker.add_network_listener(self._off_network)
         self.concurrency = settings.check_concurrency
+        # Checks started and not yet recorded; of them, those still on the network (the
+        # concurrency limit counts these: a result waiting to be written holds no slot).
         self._running: dict[asyncio.Task[CheckReport], str] = {}
+        self._on_network: set[str] = set()
         self._crashes: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._wake.set()  # the first turn looks at once
@@ -87,6 +91,23 @@ class Monitor:
     @property
     def registry(self) -> ProviderRegistry:
         return self.checker.registry
+
+    def _off_network(self, provider_id: str) -> None:
+        if provider_id in self._on_network:
+            self._on_network.discard(provider_id)
+            self._wake.set()
+
+    def _free_slots(self) -> int:
+        """Slots to claim for now: none while the recorder has a backlog of two batches (the
+        database is the bottleneck then); else the free concurrency, once enough of it is free
+        to be worth a claim (half of it, or everything when idle) — one claim per many
+        checks, not one per check."""
+        if self.checker.recorder.pending >= 2 * self.checker.recorder.max_batch:
+            return 0
+        free = self.concurrency - len(self._on_network)
+        if self._on_network and free < max(1, self.concurrency // 2):
+            return 0
+        return free
 
     def _on_report(self, report: CheckReport) -> None:
         if report.applied is not None and report.applied.notify:
@@ -152,7 +173,7 @@ class Monitor:
         await self._wait_for_work()
         self._wake.clear()
         started = await self._start_due()
-        if started and len(self._running) < self.concurrency:
+        if started and self._free_slots() > 0:
             self._wake.set()  # more may be due right now
         return started
 
@@ -163,7 +184,7 @@ class Monitor:
         return list(await asyncio.gather(*await self.tick()))
 
     async def _start_due(self) -> list[asyncio.Task[CheckReport]]:
-        free = self.concurrency - len(self._running)
+        free = self._free_slots()
         if free <= 0:
             return []
         async with self.checker.write_slots, self.db.session() as session:
@@ -183,12 +204,14 @@ class Monitor:
                 continue
             task = asyncio.create_task(self.checker.run_claimed(provider_id))
             self._running[task] = provider_id
+            self._on_network.add(provider_id)
             task.add_done_callback(self._finished)
             started.append(task)
         return started
 
     def _finished(self, task: asyncio.Task[CheckReport]) -> None:
         provider_id = self._running.pop(task, "")
+        self._on_network.discard(provider_id)
         self._wake.set()
         if task.cancelled():
             return
@@ -228,7 +251,7 @@ class Monitor:
         if self._wake.is_set():
             return
         delay = IDLE_POLL_SECONDS
-        if len(self._running) < self.concurrency:
+        if self._free_slots() > 0:
             now = self.clock.now()
             async with self.db.session() as session:
                 due = await claims.next_due(
