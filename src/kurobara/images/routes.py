@@ -7,17 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from kurobara.images.links import IMAGE_HEADERS
 from kurobara.images.service import ImageError, ImageProxy, ImageUnavailable, read_chunks
 from kurobara.images.tokens import MAX_TOKEN_LENGTH
 
 images_router = APIRouter(prefix="/images", tags=["images"])
-
-# An image behind a token never changes (the token names one upstream URL), so browsers may
-# keep it for a year without asking again.
-CACHE_FOREVER = "public, max-age=31536000, immutable"
-# A proxied SVG is the source's markup on our origin: opened directly it must not run
-# anything or reach anything.
-SANDBOX = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
 def get_images(request: Request) -> ImageProxy:
@@ -48,12 +42,7 @@ async def get_image(
         return JSONResponse(
             body, status_code=exc.status_code, headers={"Cache-Control": "no-store"}
         )
-    headers = {
-        "Cache-Control": CACHE_FOREVER,
-        "Content-Security-Policy": SANDBOX,
-        "X-Content-Type-Options": "nosniff",
-        "X-Cache": served.cache.upper(),
-    }
+    headers = {**dict(IMAGE_HEADERS), "X-Cache": served.cache.upper()}
     if served.content is not None:
         return Response(served.content, media_type=served.content_type, headers=headers)
     assert served.stream is not None
