@@ -1,6 +1,7 @@
 """Imports every ORM model so that ``Base.metadata`` knows the whole schema (Alembic, tests)."""
 
 from kurobara.db.instance import InstanceSetting
+from kurobara.images.models import ImagePreferences
 from kurobara.library.models import ImportJob, ImportJobItem, LibraryCounter, LibraryEntry
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.monitoring.models import (
@@ -23,6 +24,7 @@ from kurobara.users.models import User
 __all__ = [
     "ChapterProgress",
     "ChapterSync",
+    "ImagePreferences",
     "ImportJob",
     "ImportJobItem",
     "InstanceSetting",

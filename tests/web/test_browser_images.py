@@ -72,6 +72,16 @@ async def test_every_image_is_same_origin_and_covers_outlive_their_sites(
     assert all(src.startswith(server.url + "/") for src in await image_sources(page))
     await shots("reader")
 
+    await page.goto("/settings")
+    saver = page.get_by_label("Data saver (compressed MangaDex pages)")
+    await page.wait_for_function("() => !document.querySelector('[data-data-saver]').disabled")
+    await saver.check()
+    await page.get_by_text("Data saver on.").wait_for()
+    with server.api() as api:
+        prefs = api.get("/api/v1/images/preferences", headers=headers).json()
+    assert prefs == {"data_saver": True}
+    await shots("settings-images")
+
     for site in fake_sites.hub.sites.values():
         site.set_fault("down")
     await page.goto("/library")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, StrictBool
 
+from kurobara.db.deps import SessionDep
+from kurobara.images import preferences
 from kurobara.images.links import IMAGE_HEADERS
 from kurobara.images.service import ImageError, ImageProxy, ImageUnavailable, read_chunks
 from kurobara.images.tokens import MAX_TOKEN_LENGTH
+from kurobara.users.deps import CurrentUser
 
 images_router = APIRouter(prefix="/images", tags=["images"])
 
@@ -25,6 +29,34 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"description": "Not a token this server signed (nothing was fetched)"},
     502: {"description": "The source site did not give the image"},
 }
+
+
+class ImagePreferencesRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    data_saver: bool
+
+
+class ImagePreferencesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_saver: StrictBool
+
+
+@images_router.get("/preferences", response_model=ImagePreferencesRead)
+async def read_preferences(user: CurrentUser, db_session: SessionDep) -> Any:
+    """The caller's image preferences: ``data_saver`` serves MangaDex's compressed pages."""
+    return await preferences.get_preferences(db_session=db_session, user_id=user.id)
+
+
+@images_router.put("/preferences", response_model=ImagePreferencesRead)
+async def save_preferences(
+    payload: ImagePreferencesUpdate, user: CurrentUser, db_session: SessionDep
+) -> Any:
+    """Set the caller's image preferences (they apply to page lists asked for afterwards)."""
+    return await preferences.set_preferences(
+        db_session=db_session, user_id=user.id, data_saver=payload.data_saver
+    )
 
 
 @images_router.get("/{token}", response_class=Response, responses=_ERRORS)
