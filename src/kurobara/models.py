@@ -2,6 +2,7 @@
 
 from kurobara.categories.models import Category
 from kurobara.db.instance import InstanceSetting
+from kurobara.images.models import ImagePreferences
 from kurobara.library.models import ImportJob, ImportJobItem, LibraryCounter, LibraryEntry
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.monitoring.models import (
@@ -25,6 +26,7 @@ __all__ = [
     "Category",
     "ChapterProgress",
     "ChapterSync",
+    "ImagePreferences",
     "ImportJob",
     "ImportJobItem",
     "InstanceSetting",

@@ -266,3 +266,37 @@ async def test_mangadex_nodes_refuse_hotlinked_requests(mangadex: FakeMangaDexSi
         mangadex.expire_nodes()
         expired = await browser.get(url)
     assert (hotlinked.status_code, direct.status_code, expired.status_code) == (403, 200, 403)
+
+
+async def test_data_saver_is_a_user_preference_for_mangadex_pages(
+    client: httpx.AsyncClient, users: UserFactory, alice: Persona, mangadex: FakeMangaDexSite
+) -> None:
+    bob = await users.bob()
+    manga = await import_manga(client, alice, "md", mangadex.catalog.series[2].id)
+    assert (await client.get("/api/v1/images/preferences", headers=alice.headers)).json() == {
+        "data_saver": False
+    }
+    saved = await client.put(
+        "/api/v1/images/preferences", json={"data_saver": True}, headers=alice.headers
+    )
+    assert saved.json() == {"data_saver": True}
+    mine = await first_chapter_pages(client, alice, manga["id"])
+    theirs = await first_chapter_pages(client, bob, manga["id"])
+    tokens = [page["url"].removeprefix("/api/v1/images/") for page in (mine[0], theirs[0])]
+    signer_of = client._transport.app.state.images  # type: ignore[attr-defined]
+    urls = [signer_of.resolve(token).url for token in tokens]
+    assert "/data-saver/" in urls[0]
+    assert "/data/" in urls[1]
+    assert (await client.get(mine[0]["url"])).status_code == 200
+
+
+async def test_a_bad_preference_is_a_422_and_changes_nothing(
+    client: httpx.AsyncClient, alice: Persona
+) -> None:
+    for body in ({"data_saver": "yes"}, {"data_saver": True, "extra": 1}, {}):
+        response = await client.put("/api/v1/images/preferences", json=body, headers=alice.headers)
+        assert response.status_code == 422
+    assert (await client.get("/api/v1/images/preferences", headers=alice.headers)).json() == {
+        "data_saver": False
+    }
+    assert (await client.get("/api/v1/images/preferences")).status_code == 401

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, StrictBool
 
+from kurobara.db.deps import SessionDep
+from kurobara.images import preferences
+from kurobara.images.links import IMAGE_HEADERS
 from kurobara.images.service import ImageError, ImageProxy, ImageUnavailable, read_chunks
 from kurobara.images.tokens import MAX_TOKEN_LENGTH
+from kurobara.users.deps import CurrentUser
 
 images_router = APIRouter(prefix="/images", tags=["images"])
-
-# An image behind a token never changes (the token names one upstream URL), so browsers may
-# keep it for a year without asking again.
-CACHE_FOREVER = "public, max-age=31536000, immutable"
-# A proxied SVG is the source's markup on our origin: opened directly it must not run
-# anything or reach anything.
-SANDBOX = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
 def get_images(request: Request) -> ImageProxy:
@@ -31,6 +29,34 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"description": "Not a token this server signed (nothing was fetched)"},
     502: {"description": "The source site did not give the image"},
 }
+
+
+class ImagePreferencesRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    data_saver: bool
+
+
+class ImagePreferencesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_saver: StrictBool
+
+
+@images_router.get("/preferences", response_model=ImagePreferencesRead)
+async def read_preferences(user: CurrentUser, db_session: SessionDep) -> Any:
+    """The caller's image preferences: ``data_saver`` serves MangaDex's compressed pages."""
+    return await preferences.get_preferences(db_session=db_session, user_id=user.id)
+
+
+@images_router.put("/preferences", response_model=ImagePreferencesRead)
+async def save_preferences(
+    payload: ImagePreferencesUpdate, user: CurrentUser, db_session: SessionDep
+) -> Any:
+    """Set the caller's image preferences (they apply to page lists asked for afterwards)."""
+    return await preferences.set_preferences(
+        db_session=db_session, user_id=user.id, data_saver=payload.data_saver
+    )
 
 
 @images_router.get("/{token}", response_class=Response, responses=_ERRORS)
@@ -48,12 +74,7 @@ async def get_image(
         return JSONResponse(
             body, status_code=exc.status_code, headers={"Cache-Control": "no-store"}
         )
-    headers = {
-        "Cache-Control": CACHE_FOREVER,
-        "Content-Security-Policy": SANDBOX,
-        "X-Content-Type-Options": "nosniff",
-        "X-Cache": served.cache.upper(),
-    }
+    headers = {**dict(IMAGE_HEADERS), "X-Cache": served.cache.upper()}
     if served.content is not None:
         return Response(served.content, media_type=served.content_type, headers=headers)
     assert served.stream is not None

@@ -119,6 +119,17 @@ class ImageProxy:
             raise ImageNotFound(f"provider {ref.provider_id!r} is not configured")
         return ref
 
+    def cached(self, token: str) -> ServedImage | None:
+        """A page the cache holds, without awaiting anything; None for anything else (covers
+        too: a hit may pin them, which asks the database)."""
+        try:
+            ref = self.signer.verify(token)
+        except InvalidToken:
+            return None
+        if ref.kind != "page" or ref.provider_id not in self.registry:
+            return None
+        return self._from_cache(ref)
+
     async def serve(self, token: str) -> ServedImage:
         ref = self.resolve(token)
         cached = self._from_cache(ref)

@@ -23,10 +23,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.images.links import page_links
+from kurobara.images.preferences import get_preferences
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.manga.service import MangaNotFound, NoUsableSource
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.providers.base import Page
+from kurobara.providers.mangadex import MangaDexProvider
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.reading import rules
 from kurobara.reading.models import ChapterProgress, ChapterSync, StoredChapter
@@ -308,9 +310,18 @@ async def chapter_pages(
         )
     )
     view = ChapterView.of(chapter, progress)
+    provider = registry.get(chapter.provider_id)
+    data_saver = (
+        isinstance(provider, MangaDexProvider)
+        and (await get_preferences(db_session=db_session, user_id=user_id)).data_saver
+    )
     if db_session.in_transaction():
         await db_session.commit()
-    pages = await registry.get(chapter.provider_id).get_pages(chapter.external_id)
+    if data_saver and isinstance(provider, MangaDexProvider):
+        # The user's data-saver choice: MangaDex's compressed copies of the pages.
+        pages = await provider.get_pages_of_quality(chapter.external_id, data_saver=True)
+    else:
+        pages = await provider.get_pages(chapter.external_id)
     if pages and chapter.page_count != len(pages):
         chapter.page_count = len(pages)
         await db_session.commit()
