@@ -19,6 +19,7 @@ from kurobara.providers.fakes.madara import FakeMadaraSite
 from kurobara.providers.html import HtmlProvider
 from kurobara.providers.http import HttpClient
 from kurobara.providers.madara import MadaraProvider
+from kurobara.providers.mangathemesia import MangaThemesiaProvider
 from kurobara.providers.registry import (
     ProviderConfigError,
     ProviderRegistry,
@@ -26,8 +27,8 @@ from kurobara.providers.registry import (
 )
 from tests.providers.sites import FakeResolver
 
-BUILTIN_MADARA = {"mangaread", "toonily", "zeroscan"}
-BUILTIN_HTML = {"razure", "madarascans"}
+BUILTIN_MADARA = {"mangaread", "toonily"}
+BUILTIN_THEMESIA = {"razure", "madarascans"}
 
 
 def make_settings(**values: Any) -> Settings:
@@ -53,9 +54,14 @@ async def test_builtin_definitions_load_without_network() -> None:
     await http.aclose()
     kinds = {provider.id: type(provider) for provider in registry}
     assert {i for i, cls in kinds.items() if cls is MadaraProvider} >= BUILTIN_MADARA
-    assert {i for i, cls in kinds.items() if cls is HtmlProvider} >= BUILTIN_HTML
+    assert {i for i, cls in kinds.items() if cls is MangaThemesiaProvider} >= BUILTIN_THEMESIA
     assert all(p.url.startswith("https://") for p in registry if p.id in BUILTIN_MADARA)
-    assert registry.get("zeroscan").params.chapters_endpoint == "old"
+    # Facts from the public catalogs: Toonily's series moved to /serie/, Madara Scans to .org
+    # (a MangaThemesia site now), Zero Scan is gone.
+    assert registry.get("toonily").params.manga_path == "serie"
+    assert registry.get("madarascans").url == "https://madarascans.org"
+    assert registry.get("razure").params.manga_path == "series"
+    assert "zeroscan" not in registry
 
 
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json"])
@@ -83,7 +89,7 @@ def test_builtins_can_be_switched_off_from_the_environment(
     assert [d.id for d, _ in load_definitions(make_settings())] == ["my-madara", "my-html"]
     monkeypatch.setenv("KUROBARA_BUILTIN_PROVIDERS", "true")
     ids = {d.id for d, _ in load_definitions(make_settings())}
-    assert ids >= BUILTIN_MADARA | BUILTIN_HTML | {"my-madara", "my-html"}
+    assert ids >= BUILTIN_MADARA | BUILTIN_THEMESIA | {"my-madara", "my-html"}
 
 
 def _broken(change: dict[str, Any], *, kind: str) -> dict[str, Any]:

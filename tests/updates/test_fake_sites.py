@@ -13,17 +13,20 @@ from kurobara.providers.fakes.html import FakeHtmlSite
 from kurobara.providers.fakes.hub import FakeSiteHub
 from kurobara.providers.fakes.madara import FakeMadaraSite
 from kurobara.providers.fakes.mangadex import FakeMangaDexSite
+from kurobara.providers.fakes.mangathemesia import FakeMangaThemesiaSite
 from kurobara.providers.fakes.server import FakeSite
 from kurobara.providers.html import HtmlProvider
 from kurobara.providers.http import HttpClient
 from kurobara.providers.madara import MadaraProvider
 from kurobara.providers.mangadex import MangaDexProvider
+from kurobara.providers.mangathemesia import MangaThemesiaProvider
 from tests.providers.conftest import make_provider
 
 KINDS: list[tuple[type[FakeSite], type[Provider]]] = [
     (FakeMangaDexSite, MangaDexProvider),
     (FakeMadaraSite, MadaraProvider),
     (FakeHtmlSite, HtmlProvider),
+    (FakeMangaThemesiaSite, MangaThemesiaProvider),
 ]
 
 

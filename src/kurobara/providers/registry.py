@@ -27,6 +27,7 @@ KINDS: dict[str, str] = {
     "mangadex": "kurobara.providers.mangadex:MangaDexProvider",
     "madara": "kurobara.providers.madara:MadaraProvider",
     "html": "kurobara.providers.html:HtmlProvider",
+    "mangathemesia": "kurobara.providers.mangathemesia:MangaThemesiaProvider",
 }
 
 

@@ -17,6 +17,7 @@ DEMO_SITES: dict[str, str] = {
     "mangadex": "kurobara.providers.fakes.mangadex:FakeMangaDexSite",
     "madara": "kurobara.providers.fakes.madara:FakeMadaraSite",
     "html": "kurobara.providers.fakes.html:FakeHtmlSite",
+    "mangathemesia": "kurobara.providers.fakes.mangathemesia:FakeMangaThemesiaSite",
 }
 PROVIDERS_FILE = "demo-providers.yaml"
 DEMO_CHECK_INTERVAL = 1  # minutes
