@@ -206,7 +206,8 @@ async def test_bulk_actions_export_and_import_on_the_collection_pages(
     await page.get_by_label("Select all on this page").check()
     assert await page.locator("[data-selected-count]").inner_text() == "2 selected"
     await shots("library-not-favorites")
-    await page.get_by_role("button", name="Remove").click()
+    await page.get_by_role("button", name="Remove", exact=True).click()
+    await page.locator("dialog [data-confirm]").click()
     await page.get_by_text("Removed 2 from your library.").wait_for()
     await page.locator(".empty").wait_for()
     await page.get_by_label("Show").select_option("")

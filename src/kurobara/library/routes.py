@@ -15,8 +15,9 @@ from kurobara.categories.links import CategoryNotFound
 from kurobara.categories.routes import category_not_found
 from kurobara.categories.schemas import BulkCategoryRequest, BulkCategoryResult
 from kurobara.db.deps import SessionDep
-from kurobara.library import jobs, service, transfer
+from kurobara.library import backup, jobs, service, transfer
 from kurobara.library.schemas import (
+    BackupReport,
     BulkFavoriteRequest,
     BulkFavoriteResult,
     FavoriteCount,
@@ -24,6 +25,7 @@ from kurobara.library.schemas import (
     FavoriteStatus,
     ImportJobRead,
     ImportReport,
+    LibraryBackup,
     LibraryEntryChanges,
     LibraryEntryRead,
     LibraryQuery,
@@ -89,7 +91,57 @@ def _with_reading(entry: Any, summary: ReadingSummary | None) -> LibraryEntryRea
     return shaped.model_copy(update=asdict(summary))
 
 
-# --- /library ---------------------------------------------------------------------------------
+def get_import_worker(request: Request) -> jobs.ImportWorker:
+    worker: jobs.ImportWorker = request.app.state.import_worker
+    return worker
+
+
+ImportWorkerDep = Annotated[jobs.ImportWorker, Depends(get_import_worker)]
+
+
+def _attachment(kind: str, extension: str) -> dict[str, str]:
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return {"Content-Disposition": f'attachment; filename="kurobara-{kind}-{stamp}.{extension}"'}
+
+
+# --- /library: fixed paths first, so that /{manga_id} never captures them ----------------------
+
+
+@library_router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"description": "The backup file", "model": LibraryBackup}},
+)
+async def export_library(user: CurrentUser, db_session: SessionDep) -> Response:
+    """Download the whole library: entries, favorites, categories, ratings, notes, custom
+    titles and read chapters, as JSON that ``POST /library/import`` takes back."""
+    backup_file = await backup.export_library(db_session=db_session, user_id=user.id)
+    return Response(
+        backup_file.model_dump_json(),
+        media_type="application/json",
+        headers=_attachment("library", "json"),
+    )
+
+
+@library_router.post("/import", response_model=BackupReport)
+async def import_library(
+    payload: LibraryBackup,
+    worker: ImportWorkerDep,
+    user: CurrentUser,
+    db_session: SessionDep,
+    dry_run: bool = False,
+) -> BackupReport:
+    """Import a library backup; with ``dry_run=true`` only report what it would do (nothing is
+    written and no provider is asked)."""
+    return await backup.import_library(
+        db_session=db_session,
+        db=worker.db,
+        registry=worker.registry,
+        user_id=user.id,
+        backup=payload,
+        dry_run=dry_run,
+        per_provider=worker.settings.favorites_import_concurrency,
+    )
 
 
 @library_router.get("/", response_model=list[LibraryEntryRead])
@@ -235,12 +287,6 @@ async def export_favorites(
     return Response(export.model_dump_json(), media_type="application/json", headers=headers)
 
 
-def get_import_worker(request: Request) -> jobs.ImportWorker:
-    worker: jobs.ImportWorker = request.app.state.import_worker
-    return worker
-
-
-ImportWorkerDep = Annotated[jobs.ImportWorker, Depends(get_import_worker)]
 JOB_PATH = "/api/v1/favorites/import/jobs/{job_id}"
 
 

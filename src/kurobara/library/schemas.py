@@ -214,3 +214,74 @@ class ImportJobRead(ImportReport):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+
+
+# --- whole-library backup (``backup.py``) -------------------------------------------------------
+
+LIBRARY_FORMAT: Literal["kurobara.library"] = "kurobara.library"
+MAX_BACKUP_ENTRIES = 50_000
+BackupName = Annotated[SafeText, Field(min_length=1, max_length=100)]
+
+
+class BackupCategory(BaseModel):
+    name: BackupName
+    position: int = 0
+
+
+class BackupChapter(BaseModel):
+    """A chapter the user read or started, named the way every instance can find it."""
+
+    provider_id: Annotated[SafeText, Field(min_length=1, max_length=100)]
+    external_id: Annotated[SafeText, Field(min_length=1, max_length=500)]
+    number: Annotated[SafeText, Field(max_length=50)] | None = None
+    read: bool = True
+    last_page: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    read_at: datetime | None = None
+
+
+class BackupEntry(ImportItem):
+    """One library entry: the favorites item's fields, plus what else the library keeps."""
+
+    is_favorite: bool = False
+    favorited_at: datetime | None = None
+    created_at: datetime | None = None
+    categories: list[BackupName] = Field(default_factory=list, max_length=100)
+    read_chapters: list[BackupChapter] = Field(default_factory=list, max_length=20_000)
+
+
+class LibraryBackup(BaseModel):
+    """``GET /library/export`` and the body of ``POST /library/import``."""
+
+    format: Literal["kurobara.library"] = LIBRARY_FORMAT
+    version: Literal[1] = EXPORT_VERSION
+    exported_at: datetime | None = None
+    categories: list[BackupCategory] = Field(default_factory=list, max_length=100)
+    entries: list[BackupEntry] = Field(default_factory=list, max_length=MAX_BACKUP_ENTRIES)
+
+
+BackupStatus = Literal["imported", "already_present", "needs_fetch", "failed"]
+
+
+class BackupItemResult(BaseModel):
+    index: int
+    title: str | None
+    manga_id: uuid.UUID | None
+    # needs_fetch: only in a dry run; the manga is not here yet and would be fetched.
+    status: BackupStatus
+    error: str | None = None
+
+
+class BackupReport(BaseModel):
+    """What an import did (or, with ``dry_run``, would do); nothing is written in a dry run."""
+
+    dry_run: bool
+    categories_created: list[str]
+    categories_existing: list[str]
+    imported: int
+    already_present: int
+    needs_fetch: int
+    failed: int
+    read_chapters_marked: int
+    # Read marks of chapters this instance has not listed yet (open the manga to list them).
+    read_chapters_unmatched: int
+    items: list[BackupItemResult]

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.categories import service as category_service
 from kurobara.db.deps import SessionDep
 from kurobara.library import service as library_service
 from kurobara.library.schemas import LibraryQuery
@@ -366,7 +367,9 @@ async def _collection(
         page=query.page,
         limit=query.limit,
         has_unread=query.has_unread,
+        category_id=query.category_id,
     )
+    categories = await category_service.list_categories(db_session=db_session, user_id=user.id)
     route = "web:favorites" if favorites else "web:library"
     state = {
         "search": query.search or "",
@@ -375,10 +378,12 @@ async def _collection(
         "is_favorite": "" if query.is_favorite is None else str(query.is_favorite).lower(),
         "has_unread": "" if query.has_unread is None else str(query.has_unread).lower(),
         "limit": query.limit,
+        "category_id": "" if query.category_id is None else str(query.category_id),
     }
 
-    def page_url(number: int) -> str:
-        params = {key: value for key, value in state.items() if value not in ("", PAGE_SIZE)}
+    def page_url(number: int, **changes: str) -> str:
+        merged = {**state, **changes}
+        params = {key: value for key, value in merged.items() if value not in ("", PAGE_SIZE)}
         return url_path(request, route) + "?" + urlencode({**params, "page": number})
 
     pages = max(1, math.ceil(listing.total / query.limit))
@@ -400,6 +405,7 @@ async def _collection(
         sort_labels=SORT_LABELS,
         page_url=page_url,
         problem=problem,
+        categories=categories,
     )
     return with_image_origins(response, request.app.state.registry)
 

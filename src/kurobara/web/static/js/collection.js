@@ -1,10 +1,14 @@
 // Library and Favorites: stars, multi-select (click, shift-click for a range, select all on the
-// page) with bulk favorite, unfavorite and remove, and the favorites import report.
+// page) with bulk favorite, unfavorite, move to a category and remove (confirmed, undoable),
+// the category tabs' editor, and the favorites import report.
 
 import { api } from "./api.js";
+import "./categories.js";
+import { confirmRemoval, offerUndo, snapshot, UNDO_MS } from "./removal.js";
 import { saveFavorite, showMessage, toggleStar } from "./star.js";
 
 const FLASH_KEY = "kurobara-collection-flash";
+const UNDO_KEY = "kurobara-collection-undo";
 const grid = document.querySelector("[data-collection]");
 const bar = document.querySelector("[data-selection-bar]");
 const bulkMessage = document.querySelector("[data-bulk-message]");
@@ -20,6 +24,18 @@ if (flash) {
   sessionStorage.removeItem(FLASH_KEY);
   const { text, kind } = JSON.parse(flash);
   showMessage(bulkMessage, text, kind);
+}
+
+// A removal reloads the page too; its Undo stays offered until the few seconds are up.
+const pendingUndo = sessionStorage.getItem(UNDO_KEY);
+if (pendingUndo) {
+  sessionStorage.removeItem(UNDO_KEY);
+  const { text, kept, until } = JSON.parse(pendingUndo);
+  if (until > Date.now()) {
+    offerUndo(bulkMessage, text, kept, () => window.location.reload(), until);
+  } else {
+    showMessage(bulkMessage, text, "info");
+  }
 }
 
 if (grid) {
@@ -78,9 +94,27 @@ if (grid) {
       await api.patch("/favorites/bulk", { manga_ids: ids, is_favorite: false });
       return `Unfavorited ${ids.length}.`;
     },
+    move: async (ids) => {
+      const select = bar.querySelector("[data-bulk-category]");
+      const categoryIds = select.value ? [select.value] : [];
+      await api.patch("/library/bulk", { manga_ids: ids, category_ids: categoryIds, mode: "move" });
+      const where = select.value ? `to ${select.selectedOptions[0].textContent}` : "out of every category";
+      return `Moved ${ids.length} ${where}.`;
+    },
+    "add-category": async (ids) => {
+      const select = bar.querySelector("[data-bulk-category]");
+      if (!select.value) return "Choose a category to add the titles to.";
+      await api.patch("/library/bulk", { manga_ids: ids, category_ids: [select.value], mode: "add" });
+      return `Added ${ids.length} to ${select.selectedOptions[0].textContent}.`;
+    },
     remove: async (ids) => {
+      const what = ids.length === 1 ? "this title" : `these ${ids.length} titles`;
+      if (!(await confirmRemoval(`Remove ${what} from your library?`))) return null;
+      const kept = await snapshot(ids);
       await Promise.all(ids.map((id) => api.delete(`/library/${id}`)));
-      return `Removed ${ids.length} from your library.`;
+      const text = `Removed ${ids.length} from your library.`;
+      sessionStorage.setItem(UNDO_KEY, JSON.stringify({ text, kept, until: Date.now() + UNDO_MS }));
+      return "";
     },
   };
 
@@ -91,7 +125,11 @@ if (grid) {
       button.setAttribute("aria-busy", "true");
       try {
         const text = await actions[button.dataset.bulk](ids);
-        sessionStorage.setItem(FLASH_KEY, JSON.stringify({ text, kind: "success" }));
+        if (text === null) {
+          button.removeAttribute("aria-busy");
+          return;
+        }
+        if (text) sessionStorage.setItem(FLASH_KEY, JSON.stringify({ text, kind: "success" }));
         window.location.reload();
       } catch (err) {
         showMessage(bulkMessage, `Nothing changed: ${err.message}`, "error");

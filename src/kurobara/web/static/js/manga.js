@@ -3,6 +3,7 @@
 // stored here; when its provider is down it says so in a banner above it.
 
 import { api } from "./api.js";
+import { confirmRemoval, offerUndo, snapshot } from "./removal.js";
 import { saveFavorite, setStar, showMessage, toggleStar } from "./star.js";
 
 const article = document.querySelector("[data-manga]");
@@ -53,12 +54,17 @@ form.addEventListener("submit", (event) => {
   });
 });
 
-removeButton.addEventListener("click", () => {
+removeButton.addEventListener("click", async () => {
+  if (!(await confirmRemoval("Remove this title from your library?"))) return;
   busy(removeButton, async () => {
+    const kept = await snapshot([mangaId]);
     await api.delete(`/library/${mangaId}`);
     setInLibrary(false);
     setStar(starButton, false);
-    showMessage(message, "Removed from your library (with its rating and notes).", "info");
+    offerUndo(message, "Removed from your library.", kept, () => {
+      setInLibrary(true);
+      setStar(starButton, kept[0].body.is_favorite);
+    });
   });
 });
 
