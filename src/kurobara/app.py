@@ -22,6 +22,7 @@ from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
+from kurobara.images.routes import local_router
 from kurobara.library.jobs import start_import_worker
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(reading_router)
     api.include_router(updates_router)
     api.include_router(notifications_router)
+    api.include_router(local_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
@@ -205,7 +207,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestGuard,
         default_max_bytes=settings.max_body_bytes,
-        limits=[BodyLimit(prefix="/api/v1/favorites/import", max_bytes=settings.import_max_bytes)],
+        limits=[
+            BodyLimit(prefix="/api/v1/favorites/import", max_bytes=settings.import_max_bytes),
+            BodyLimit(
+                prefix="/api/v1/manga/upload", max_bytes=settings.upload_max_bytes, binary=True
+            ),
+        ],
     )
     if settings.trusted_proxies:
         # Only these peers may say who the client is (X-Forwarded-For) and whether it used TLS;

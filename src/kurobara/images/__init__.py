@@ -1,0 +1,1 @@
+"""Images: the signed image proxy, the disk cache, downloads (CBZ) and local archives."""
