@@ -22,7 +22,10 @@ from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
-from kurobara.images.routes import local_router
+from kurobara.images.links import bind_images
+from kurobara.images.local_routes import local_router
+from kurobara.images.routes import images_router
+from kurobara.images.service import open_image_proxy
 from kurobara.library.jobs import start_import_worker
 from kurobara.library.routes import favorites_router, library_router
 from kurobara.manga.routes import manga_router
@@ -105,6 +108,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.http = HttpClient.from_settings(settings)
         stack.push_async_callback(app.state.http.aclose)
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
+        app.state.images = open_image_proxy(settings, app.state)
         await _bootstrap_admin(settings, db)
         await start_monitoring(app, stack)
         await start_import_worker(app, stack)
@@ -198,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(reading_router)
     api.include_router(updates_router)
     api.include_router(notifications_router)
+    api.include_router(images_router)
     api.include_router(local_router)
     app.include_router(api)
     app.include_router(health_router)
@@ -214,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
         ],
     )
+    app.add_middleware(bind_images)
     if settings.trusted_proxies:
         # Only these peers may say who the client is (X-Forwarded-For) and whether it used TLS;
         # `kurobara serve` turns uvicorn's own handling off, which trusts loopback by default.

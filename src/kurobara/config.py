@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     library_update_concurrency: int = Field(default=8, ge=1, le=500)
     library_update_provider_concurrency: int = Field(default=2, ge=1, le=100)
 
+    # Image proxy (docs/images.md): the disk cache's bound in MiB (fractions allowed).
+    image_cache_mb: float = Field(default=1024, gt=0, le=1024 * 1024)
     # Local archives (docs/local.md): the largest CBZ/ZIP upload, and what it may unpack to.
     upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=16 * 1024**3)
     upload_max_unpacked_bytes: int = Field(default=1024**3, ge=1024, le=64 * 1024**3)

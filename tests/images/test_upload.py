@@ -67,6 +67,9 @@ async def test_a_cbz_becomes_a_readable_local_manga(
     assert body["manga"]["title"] == "My Manga"
     assert body["manga"]["sources"][0]["provider_id"] == "local"
     assert [c["page_count"] for c in body["chapters"]] == [3]
+    # The cover is the first page, on this server already: the proxy leaves it as it is.
+    assert body["manga"]["cover_url"] == body["manga"]["cover_image"]
+    assert body["manga"]["cover_url"].startswith("/api/v1/local/")
     manga_id, chapter_id = body["manga"]["id"], body["chapters"][0]["id"]
 
     listing = await client.get(f"/api/v1/manga/{manga_id}/chapters", headers=bob.headers)
@@ -92,6 +95,8 @@ async def test_the_uploader_finds_it_in_the_library(
 ) -> None:
     await upload(client, bob, make_zip(pages(1)))
     assert await library_size(client, bob) == 1
+    [entry] = (await client.get("/api/v1/library/", headers=bob.headers)).json()
+    assert entry["manga"]["cover_url"].startswith("/api/v1/local/")
 
 
 async def test_folders_of_images_become_chapters(client: httpx.AsyncClient, bob: Persona) -> None:

@@ -170,7 +170,9 @@ async def test_pages_come_from_the_at_home_server(
     chapter = site.feeds[site.catalog.series[0].id][0]
     pages = await provider.get_pages(chapter.id)
     assert [p.index for p in pages] == list(range(1, chapter.chapter.pages + 1))
-    assert pages[0].url == f"{site.url}/data/{chapter.hash}/{chapter.files()[0]}"
+    # A MangaDex@Home node's base URL carries its (expiring) access token.
+    assert pages[0].url.startswith(f"{site.url}/node/")
+    assert pages[0].url.endswith(f"/data/{chapter.hash}/{chapter.files()[0]}")
     image = await provider.http.get(provider.id, pages[-1].url)
     assert image.headers["content-type"] == "image/svg+xml"
     assert b"<svg" in image.content
@@ -181,7 +183,7 @@ async def test_data_saver_pages_use_the_compressed_path(
 ) -> None:
     chapter = site.feeds[site.catalog.series[0].id][0]
     pages = await make_provider(data_saver=True).get_pages(chapter.id)
-    assert pages[0].url.startswith(f"{site.url}/data-saver/{chapter.hash}/")
+    assert f"/data-saver/{chapter.hash}/" in pages[0].url
 
 
 async def test_unknown_chapter_is_not_found(provider: MangaDexProvider) -> None:

@@ -1,1 +1,1 @@
-"""Images: the signed image proxy, the disk cache, downloads (CBZ) and local archives."""
+"""Images through the server: signed tokens, the proxy, its disk cache (DESIGN §2)."""

@@ -67,6 +67,8 @@ class MangaSummary(BaseModel):
     title: str
     description: str | None
     cover_image: str | None
+    # The cover through this server (``/api/v1/images/...``); what a client should load.
+    cover_url: str | None = None
     status: str | None
     year: int | None
     nsfw: bool

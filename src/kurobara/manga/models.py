@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kurobara.db.base import Base, TimestampMixin, UUIDPrimaryKey
+from kurobara.images.links import manga_cover_link
 
 
 class Manga(UUIDPrimaryKey, TimestampMixin, Base):
@@ -37,6 +38,12 @@ class Manga(UUIDPrimaryKey, TimestampMixin, Base):
     sources: Mapped[list[MangaSource]] = relationship(
         back_populates="manga", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @property
+    def cover_url(self) -> str | None:
+        """The cover through this server's image proxy (``kurobara.images.links``); the
+        source's own address stays in ``cover_image``."""
+        return manga_cover_link(self)
 
 
 class MangaSource(UUIDPrimaryKey, TimestampMixin, Base):

@@ -50,6 +50,8 @@ class MangaRead(BaseModel):
     alt_titles: list[str]
     description: str | None
     cover_image: str | None
+    # The cover through this server (``/api/v1/images/...``); what a client should load.
+    cover_url: str | None = None
     status: str | None
     year: int | None
     genres: list[str]

@@ -54,7 +54,10 @@ class MangaDexParams(BaseModel):
     feed_page_size: int = Field(default=500, ge=1, le=500)
     cover_size: Literal[256, 512] = 256
 
-    @field_validator("api_url", "uploads_url")
+    # Where MangaDex@Home wants to hear how each image fetch from one of its nodes went.
+    report_url: str = "https://api.mangadex.network/report"
+
+    @field_validator("api_url", "uploads_url", "report_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         return _http_url(value)
@@ -274,6 +277,14 @@ class MangaDexProvider(Provider):
         return _parse(_ChapterList, payload, "chapter feed")
 
     async def get_pages(self, chapter_id: str) -> list[Page]:
+        return await self.get_pages_of_quality(chapter_id, data_saver=self.params.data_saver)
+
+    async def at_home_server(self, chapter_id: str) -> str:
+        """The base URL of the MangaDex@Home node that serves this chapter now (valid for a
+        few minutes, so the image proxy asks again when a node refuses)."""
+        return (await self._at_home(chapter_id)).baseUrl
+
+    async def _at_home(self, chapter_id: str) -> _AtHome:
         chapter_id = self._known_id(chapter_id, "chapter")
         payload = await self._get(
             f"/at-home/server/{chapter_id}", [], missing=f"chapter {chapter_id}"
@@ -281,12 +292,14 @@ class MangaDexProvider(Provider):
         server = _parse(_AtHome, payload, "at-home server")
         if not server.baseUrl.startswith(("http://", "https://")):
             raise ParseFailure(f"at-home server gave no usable base URL: {server.baseUrl!r}")
-        quality, files = (
-            ("data-saver", server.chapter.dataSaver)
-            if self.params.data_saver
-            else ("data", server.chapter.data)
-        )
-        base = f"{server.baseUrl.rstrip('/')}/{quality}/{server.chapter.hash}"
+        return server
+
+    async def get_pages_of_quality(self, chapter_id: str, *, data_saver: bool) -> list[Page]:
+        """The pages as originals or, with ``data_saver``, as MangaDex's compressed copies."""
+        server = await self._at_home(chapter_id)
+        chapter = server.chapter
+        quality, files = ("data-saver", chapter.dataSaver) if data_saver else ("data", chapter.data)
+        base = f"{server.baseUrl.rstrip('/')}/{quality}/{chapter.hash}"
         return [
             Page(index=index, url=f"{base}/{name}") for index, name in enumerate(files, start=1)
         ]

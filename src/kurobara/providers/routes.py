@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from kurobara.db.deps import SessionDep
+from kurobara.images.links import search_results_with_proxied_covers
 from kurobara.monitoring import jobs as monitoring_jobs
 from kurobara.monitoring import service as monitoring_service
 from kurobara.providers import search as search_service
@@ -55,7 +56,7 @@ async def search(
     # the user opened) back before waiting on sites for up to the search timeout.
     await db_session.close()
     try:
-        return await search_service.search(
+        found = await search_service.search(
             registry=registry,
             query=q,
             provider_ids=split_ids(providers),
@@ -78,3 +79,6 @@ async def search(
                 for pid in exc.provider_ids
             ],
         ) from exc
+    # Covers through this server's image proxy, never the source's address.
+    found.results = search_results_with_proxied_covers(found.results)
+    return found

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.images.links import page_links
 from kurobara.manga.models import Manga, MangaSource
 from kurobara.manga.service import MangaNotFound, NoUsableSource
 from kurobara.monitoring.clock import Clock, SystemClock
@@ -313,6 +314,10 @@ async def chapter_pages(
     if pages and chapter.page_count != len(pages):
         chapter.page_count = len(pages)
         await db_session.commit()
+    # Served through the image proxy, fetched with the chapter's page as the Referer.
+    pages = page_links(
+        chapter.provider_id, pages, chapter=chapter.external_id, chapter_url=view.url
+    )
     return PageListing(
         manga_id=manga_id, provider_id=chapter.provider_id, chapter=view, pages=pages
     )

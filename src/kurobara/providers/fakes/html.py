@@ -183,12 +183,16 @@ class FakeHtmlSite(FakeSite):
         return _document(chapter.title, f'<div id="{c["reader"]}">{images}</div>')
 
     async def _cover(self, request: Request) -> Response:
+        if self.hotlinked(request):
+            return self.hotlink_refusal()
         series = self._lookup(request)
         if series is None:
             return self._not_found()
         return Response(cover_svg(series.title, series.hue, self.title), media_type="image/svg+xml")
 
     async def _image(self, request: Request) -> Response:
+        if self.hotlinked(request):
+            return self.hotlink_refusal()
         series = self._lookup(request)
         chapter = series.chapter(request.path_params["number"]) if series else None
         page = request.path_params["page"]

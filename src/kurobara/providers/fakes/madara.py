@@ -259,12 +259,16 @@ class FakeMadaraSite(FakeSite):
         return _page("wp-manga-template-default", f"{series.title} - {chapter.title}", body)
 
     async def _cover(self, request: Request) -> Response:
+        if self.hotlinked(request):
+            return self.hotlink_refusal()
         series = self.catalog.by_slug(request.path_params["slug"])
         if series is None:
             return self._not_found()
         return Response(cover_svg(series.title, series.hue, self.title), media_type="image/svg+xml")
 
     async def _image(self, request: Request) -> Response:
+        if self.hotlinked(request):
+            return self.hotlink_refusal()
         series = self.catalog.by_slug(request.path_params["slug"])
         number = request.path_params["chapter"].removeprefix("chapter-").replace("-", ".")
         chapter = series.chapter(number) if series else None

@@ -1,6 +1,12 @@
 """A fake MangaDex: the v5 API shapes (manga list, manga, chapter feed, at-home server) and the
 uploads host (covers, page images) served from a generated catalog, on one loopback port.
 
+Page images come from a MangaDex@Home "node" as the real ones do: the at-home endpoint hands
+out a base URL with an access token (``/node/<token>``) that expires after ``node_ttl``
+seconds of the site's ``clock`` (403 after that), nodes refuse hotlinked requests (a foreign
+Referer, a browser's cross-site fetch), and ``POST /report`` records what clients report about
+their node fetches in ``reports``.
+
 With the ``layout`` fault every JSON endpoint answers in a different shape (as if the API had
 moved to a new version), so a client built for the real shapes fails with ``parse``.
 """
@@ -8,7 +14,10 @@ moved to a new version), so a client built for the real shapes fails with ``pars
 from __future__ import annotations
 
 import hashlib
+import itertools
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -22,6 +31,7 @@ from kurobara.providers.fakes.images import cover_svg, page_svg
 from kurobara.providers.fakes.server import FakeSite
 
 DEFAULT_RATINGS = ("safe", "suggestive", "erotica")
+NODE_TTL = 900.0  # seconds an at-home base URL works: about 15 minutes, as MangaDex documents
 SVG = "image/svg+xml"
 
 
@@ -59,6 +69,12 @@ class FakeMangaDexSite(FakeSite):
         self.feeds: dict[str, list[_FeedChapter]] = {}
         self.chapters: dict[str, _FeedChapter] = {}
         self.by_hash: dict[str, _FeedChapter] = {}
+        self.clock: Callable[[], float] = time.monotonic
+        self.node_ttl = NODE_TTL
+        self.node_tokens: dict[str, float] = {}  # token -> when it was handed out
+        self.at_home_requests = 0
+        self.reports: list[dict[str, Any]] = []
+        self._token_numbers = itertools.count(1)
         for series in self.catalog.series:
             self.feeds[series.id] = []
             for index, chapter in enumerate(series.chapters):
@@ -89,6 +105,7 @@ class FakeMangaDexSite(FakeSite):
         return {
             "api_url": self.url,
             "uploads_url": self.url,
+            "report_url": f"{self.url}/report",
             "rate_limit": 50,
             "health": {"url": f"{self.url}/ping", "keyword": "pong", "canary_query": "the"},
         }
@@ -103,8 +120,9 @@ class FakeMangaDexSite(FakeSite):
             Route("/manga/{manga_id}/feed", self._feed),
             Route("/at-home/server/{chapter_id}", self._at_home),
             Route("/covers/{manga_id}/{file}", self._cover),
-            Route("/data/{hash}/{file}", self._page),
-            Route("/data-saver/{hash}/{file}", self._page),
+            Route("/node/{token}/data/{hash}/{file}", self._page),
+            Route("/node/{token}/data-saver/{hash}/{file}", self._page),
+            Route("/report", self._report, methods=["POST"]),
         ]
 
     # -- JSON documents ---------------------------------------------------------------------
@@ -289,10 +307,13 @@ class FakeMangaDexSite(FakeSite):
         if item is None:
             return self._error(404, "not_found_http_exception", "Chapter could not be found")
         files = item.files()
+        self.at_home_requests += 1
+        token = f"t{next(self._token_numbers)}"
+        self.node_tokens[token] = self.clock()
         return self._json(
             {
                 "result": "ok",
-                "baseUrl": self.request_base(request),
+                "baseUrl": f"{self.request_base(request)}/node/{token}",
                 "chapter": {"hash": item.hash, "data": files, "dataSaver": files},
             }
         )
@@ -300,12 +321,31 @@ class FakeMangaDexSite(FakeSite):
     # -- images and pages -------------------------------------------------------------------
 
     async def _cover(self, request: Request) -> Response:
+        if self.hotlinked(request):
+            return self.hotlink_refusal()
         series = self.catalog.by_id(request.path_params["manga_id"])
         if series is None or not request.path_params["file"].startswith(self._cover_file(series)):
             return PlainTextResponse("Not Found", status_code=404)
         return Response(cover_svg(series.title, series.hue, "MangaDex (fake)"), media_type=SVG)
 
+    def expire_nodes(self) -> None:
+        """Every at-home base URL handed out so far stops working."""
+        self.node_tokens = dict.fromkeys(self.node_tokens, -self.node_ttl - 1)
+
+    async def _report(self, request: Request) -> Response:
+        try:
+            report = await request.json()
+        except ValueError:
+            return self._error(400, "bad_request_http_exception", "Body is not JSON")
+        self.reports.append(report)
+        return self._json({"result": "ok"})
+
     async def _page(self, request: Request) -> Response:
+        issued = self.node_tokens.get(request.path_params["token"])
+        if issued is None or self.clock() - issued > self.node_ttl:
+            return PlainTextResponse("Token expired", status_code=403)
+        if self.hotlinked(request):
+            return self.hotlink_refusal()
         item = self.by_hash.get(request.path_params["hash"])
         name = request.path_params["file"]
         if item is None or name not in item.files():

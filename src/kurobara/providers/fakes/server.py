@@ -179,6 +179,7 @@ class FakeSite(ABC):
         self.fault = "ok"
         self.requests = 0
         self.bytes_sent = 0
+        self.hotlinks_refused = 0
         self._server: BackgroundServer | None = None
         self.app = Starlette(routes=self.routes())
         self.app.add_middleware(_FaultMiddleware, site=self)
@@ -221,6 +222,22 @@ class FakeSite(ABC):
 
     def request_base(self, request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}"
+
+    def hotlinked(self, request: Request) -> bool:
+        """An image request from another site's page, as hotlink protection sees it: a Referer
+        that is not this site, or a browser saying the request crosses sites (``Sec-Fetch-Site``
+        is sent even when a page asks for no Referer)."""
+        referer = request.headers.get("referer")
+        if referer and not referer.startswith(self.request_base(request) + "/"):
+            self.hotlinks_refused += 1
+            return True
+        if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+            self.hotlinks_refused += 1
+            return True
+        return False
+
+    def hotlink_refusal(self) -> Response:
+        return PlainTextResponse("Hotlinking is not allowed", status_code=403)
 
     # -- lifecycle -------------------------------------------------------------------------
 
