@@ -24,6 +24,7 @@ from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
 from kurobara.images.links import bind_images
+from kurobara.images.local_routes import local_router
 from kurobara.images.routes import images_router
 from kurobara.images.service import open_image_proxy
 from kurobara.library.jobs import start_import_worker
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(notifications_router)
     api.include_router(images_router)
     api.include_router(categories_router)
+    api.include_router(local_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
@@ -212,7 +214,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestGuard,
         default_max_bytes=settings.max_body_bytes,
-        limits=[BodyLimit(prefix="/api/v1/favorites/import", max_bytes=settings.import_max_bytes)],
+        limits=[
+            BodyLimit(prefix="/api/v1/favorites/import", max_bytes=settings.import_max_bytes),
+            BodyLimit(
+                prefix="/api/v1/manga/upload", max_bytes=settings.upload_max_bytes, binary=True
+            ),
+        ],
     )
     app.add_middleware(bind_images)
     if settings.trusted_proxies:

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
 
     # Image proxy (docs/images.md): the disk cache's bound in MiB (fractions allowed).
     image_cache_mb: float = Field(default=1024, gt=0, le=1024 * 1024)
+    # Local archives (docs/local.md): the largest CBZ/ZIP upload, and what it may unpack to.
+    upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=16 * 1024**3)
+    upload_max_unpacked_bytes: int = Field(default=1024**3, ge=1024, le=64 * 1024**3)
 
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None

@@ -32,10 +32,13 @@ _CONTROL = re.compile(r"[\x01-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class BodyLimit:
-    """Requests whose path starts with ``prefix`` may send up to ``max_bytes``."""
+    """Requests whose path starts with ``prefix`` may send up to ``max_bytes``. A ``binary``
+    body (an archive upload) is streamed to the route as it arrives, counted but neither held in
+    memory nor searched for NUL (file bytes hold NULs; the route checks its text fields)."""
 
     prefix: str
     max_bytes: int
+    binary: bool = False
 
 
 class BodyTooLarge(Exception):
@@ -54,10 +57,13 @@ class RequestGuard:
         self.limits = tuple(limits)
 
     def max_bytes(self, path: str) -> int:
+        return self.limit_for(path).max_bytes
+
+    def limit_for(self, path: str) -> BodyLimit:
         for limit in self.limits:
             if path.startswith(limit.prefix):
-                return limit.max_bytes
-        return self.default_max_bytes
+                return limit
+        return BodyLimit(prefix="", max_bytes=self.default_max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,10 +79,14 @@ class RequestGuard:
         if "content-length" not in headers and "transfer-encoding" not in headers:
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes(scope["path"])
+        rule = self.limit_for(scope["path"])
+        limit = rule.max_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await _refuse(send, 413, _too_large(limit))
+            return
+        if rule.binary:
+            await _stream_counted(self.app, scope, receive, send, limit)
             return
         try:
             body = await _read_body(receive, limit)
@@ -120,6 +130,46 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def _stream_counted(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, limit: int
+) -> None:
+    """Pass the body through as it arrives; past ``limit`` the route sees a disconnect and,
+    whatever it then answers, the client gets the 413 instead."""
+    size = 0
+    too_large = False
+    replaced = False
+
+    async def counted() -> Message:
+        nonlocal size, too_large
+        if too_large:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                too_large = True
+                return {"type": "http.disconnect"}
+        return message
+
+    async def guarded(message: Message) -> None:
+        nonlocal replaced
+        if replaced:
+            return
+        if too_large and message["type"] == "http.response.start":
+            replaced = True
+            await _refuse(send, 413, _too_large(limit))
+            return
+        await send(message)
+
+    try:
+        await app(scope, counted, guarded)
+    except Exception:
+        if not too_large:
+            raise
+        if not replaced:
+            await _refuse(send, 413, _too_large(limit))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -47,9 +47,16 @@ def image_path(ref: ImageRef) -> str | None:
     return IMAGES_PATH + proxy.token(ref)
 
 
+def _own(url: str) -> bool:
+    """An address on this server already (a local archive's page): nothing to proxy."""
+    return url.startswith("/") and not url.startswith("//")
+
+
 def cover_link(provider_id: str, cover_image: str | None, manga_url: str | None) -> str | None:
     if not cover_image:
         return None
+    if _own(cover_image):
+        return cover_image
     return image_path(ImageRef(provider_id, "cover", cover_image, referer=manga_url))
 
 
@@ -57,6 +64,8 @@ def manga_cover_link(manga: Manga) -> str | None:
     """A manga's cover through the proxy, fetched as the source it was imported from."""
     if not manga.cover_image:
         return None
+    if _own(manga.cover_image):
+        return manga.cover_image
     sources = manga.__dict__.get("sources")  # never a lazy load (no I/O in a property)
     if sources:
         first = min(sources, key=lambda source: (source.created_at is None, source.created_at))
@@ -74,6 +83,9 @@ def page_links(
     """The pages with proxied URLs (the source's when no proxy is bound)."""
     linked: list[Page] = []
     for page in pages:
+        if _own(page.url):
+            linked.append(page)
+            continue
         ref = ImageRef(provider_id, "page", page.url, referer=chapter_url, chapter=chapter)
         linked.append(Page(index=page.index, url=image_path(ref) or page.url))
     return linked

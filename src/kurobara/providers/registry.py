@@ -129,26 +129,34 @@ def load_definitions(settings: Settings) -> list[tuple[ProviderDefinition, type[
 
 
 class ProviderRegistry:
-    """Every registered provider by id, in definition order."""
+    """Every registered provider by id, in definition order.
 
-    def __init__(self, providers: Sequence[Provider]) -> None:
+    ``local`` (uploaded archives, ``kurobara.images.local``) is reachable by ``get`` and ``in``
+    but not iterated: it is no site, so the monitor, search and the providers page leave it out.
+    """
+
+    def __init__(self, providers: Sequence[Provider], *, local: Provider | None = None) -> None:
         self._providers = {provider.id: provider for provider in providers}
+        self._local = {local.id: local} if local is not None else {}
 
     @classmethod
     def from_settings(cls, settings: Settings, http: HttpClient) -> ProviderRegistry:
+        from kurobara.images.local import LocalProvider, LocalStore, local_definition
+
         providers = []
         for definition, provider_cls in load_definitions(settings):
             providers.append(provider_cls(definition, http))
-        return cls(providers)
+        local = LocalProvider(local_definition(), http, LocalStore(settings.data_dir / "local"))
+        return cls(providers, local=local)
 
     def get(self, provider_id: str) -> Provider:
-        try:
-            return self._providers[provider_id]
-        except KeyError:
-            raise UnknownProvider(provider_id) from None
+        found = self._providers.get(provider_id) or self._local.get(provider_id)
+        if found is None:
+            raise UnknownProvider(provider_id)
+        return found
 
     def __contains__(self, provider_id: object) -> bool:
-        return provider_id in self._providers
+        return provider_id in self._providers or provider_id in self._local
 
     def __iter__(self) -> Iterator[Provider]:
         return iter(self._providers.values())

@@ -17,6 +17,7 @@ from kurobara.web.pages import STATIC_DIR, redirect, render
 from kurobara.web.routes import router
 from kurobara.web.session import CsrfRefused, LoginRequired, login_url
 from kurobara.web.updates_pages import router as updates_pages_router
+from kurobara.web.upload_pages import router as upload_pages_router
 
 __all__ = ["install"]
 
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
     app.include_router(browse_router)
     app.include_router(dashboard_router)
     app.include_router(updates_pages_router)
+    app.include_router(upload_pages_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

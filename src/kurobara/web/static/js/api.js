@@ -66,7 +66,7 @@ export function apiUrl(path, query) {
 
 /**
  * Send a request; resolve to the parsed JSON body (null for 204), or reject with ApiError.
- * Options: method, body (sent as JSON), query, headers, signal, timeout (ms), raw (resolve to
+ * Options: method, body (sent as JSON; a FormData as multipart), query, headers, signal, timeout (ms), raw (resolve to
  * the Response itself, e.g. to read X-Total-Count), keepalive (outlive the page, for a last
  * save when it is being closed).
  */
@@ -80,7 +80,9 @@ export async function request(path, options = {}) {
     signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout),
   };
   if (!["GET", "HEAD"].includes(method)) init.headers[CSRF_HEADER] = csrfToken();
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body; // multipart: the browser writes the Content-Type with its boundary
+  } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
