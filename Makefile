@@ -19,8 +19,12 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kurobara demo $(if $(PORT),--port $(PORT)) $(if $(HUB_PORT),--hub-port $(HUB_PORT))
 
+# The suite in parallel (pytest-xdist): TEST_WORKERS processes, each with its own PostgreSQL
+# database and Redis index (tests/conftest.py); `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 4
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -3,6 +3,10 @@
 PostgreSQL comes from ``KUROBARA_TEST_POSTGRES_URL`` (``.ci/run`` creates a fresh database and
 exports it). Without it the PostgreSQL cases skip with a reason, unless
 ``KUROBARA_REQUIRE_SERVICES=1``, which turns the skip into a failure.
+
+Under pytest-xdist (``make test`` runs ``-n``) each worker has resources of its own, derived
+from those variables: the database ``<db>_gw<N>`` (created when the worker starts, dropped when
+it ends) and the Redis database index ``<index> + N``.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kurobara.app import create_app
@@ -30,8 +37,32 @@ from tests.factories import UserFactory
 T = TypeVar("T")
 
 REQUIRE_SERVICES = os.environ.get("KUROBARA_REQUIRE_SERVICES") == "1"
-POSTGRES_URL = os.environ.get("KUROBARA_TEST_POSTGRES_URL")
-REDIS_URL = os.environ.get("KUROBARA_TEST_REDIS_URL")
+# "gw0", "gw1", ... in a pytest-xdist worker; None in a run without workers.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+BASE_POSTGRES_URL = os.environ.get("KUROBARA_TEST_POSTGRES_URL")
+BASE_REDIS_URL = os.environ.get("KUROBARA_TEST_REDIS_URL")
+
+
+def worker_postgres_url(base: str | None, worker: str | None) -> str | None:
+    """The worker's own database beside the given one: ``.../kurobara_ci`` -> ``..._gw1``."""
+    if base is None or worker is None:
+        return base
+    url = make_url(base)
+    return url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+
+
+def worker_redis_url(base: str | None, worker: str | None) -> str | None:
+    """The worker's own Redis database: the given index plus the worker's number (Redis has 16
+    by default, so ``/12`` leaves room for four workers)."""
+    if base is None or worker is None:
+        return base
+    parts = urlsplit(base)
+    index = int(parts.path.strip("/") or 0) + int(worker.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{index}"))
+
+
+POSTGRES_URL = worker_postgres_url(BASE_POSTGRES_URL, WORKER)
+REDIS_URL = worker_redis_url(BASE_REDIS_URL, WORKER)
 
 # The lowest password-hashing cost the settings allow (OWASP's minimum), for every app, CLI and
 # server the tests start: argon2 at the production default was most of the API tests' time.
@@ -45,6 +76,32 @@ PASSWORD_HASHING_ENV = {
 def pytest_configure(config: pytest.Config) -> None:
     for key, value in PASSWORD_HASHING_ENV.items():
         os.environ.setdefault(key, value)
+    if WORKER is not None and POSTGRES_URL is not None:
+        asyncio.run(_recreate_worker_database(drop_only=False))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if WORKER is not None and POSTGRES_URL is not None:
+        asyncio.run(_recreate_worker_database(drop_only=True))
+
+
+async def _recreate_worker_database(*, drop_only: bool) -> None:
+    """Create (afresh) or drop this worker's database, connected to the given one. A server
+    that cannot be reached is left to ``require_service`` to report when a test needs it."""
+    assert BASE_POSTGRES_URL is not None
+    assert POSTGRES_URL is not None
+    name = make_url(POSTGRES_URL).database
+    admin = create_async_engine(BASE_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop_only:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except (OSError, SQLAlchemyError):
+        if not drop_only:
+            raise
+    finally:
+        await admin.dispose()
 
 
 def run_in_thread(coro: Coroutine[Any, Any, T]) -> T:

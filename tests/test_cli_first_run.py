@@ -1,7 +1,12 @@
-"""The first run as a new user does it: `kurobara create-admin` in a subprocess with no terminal."""
+"""The first run as a new user does it: `kurobara create-admin` in a subprocess with no terminal.
+
+The async tests run the command in a thread: a blocking ``subprocess.run`` would stop the test's
+event loop while its app may be inside a SQLite write (a background job's claim), and the
+command would wait out the busy timeout on that lock ("database is locked")."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -32,7 +37,8 @@ def kurobara(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
 async def test_create_admin_without_email_or_terminal(
     db_url: str, tmp_path: Path, client: httpx.AsyncClient, users: UserFactory
 ) -> None:
-    done = kurobara(
+    done = await asyncio.to_thread(
+        kurobara,
         "create-admin",
         "--username",
         "root",
@@ -52,7 +58,8 @@ async def test_create_admin_without_email_or_terminal(
 async def test_database_url_option_picks_the_database_and_is_named(
     db_url: str, tmp_path: Path, users: UserFactory
 ) -> None:
-    done = kurobara(
+    done = await asyncio.to_thread(
+        kurobara,
         "--database-url",
         db_url,
         "create-admin",

@@ -40,6 +40,7 @@ from kurobara.reading.routes import reading_router
 from kurobara.updates.jobs import start_updates
 from kurobara.updates.routes import library_updates_router, notifications_router, updates_router
 from kurobara.users import service as user_service
+from kurobara.users.defaults import default_admin_email
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.security import configure_password_hashing
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
@@ -75,7 +76,7 @@ async def _bootstrap_admin(settings: Settings, db: Database) -> None:
         await user_service.create(
             db_session=session,
             username=settings.admin_username,
-            email=settings.admin_email or f"{settings.admin_username.lower()}@localhost",
+            email=settings.admin_email or default_admin_email(settings.admin_username),
             password=settings.admin_password.get_secret_value(),
             is_superuser=True,
         )

@@ -12,12 +12,10 @@ import typer
 from rich.console import Console
 
 from kurobara.config import Settings
+from kurobara.users.defaults import DEFAULT_EMAIL_DOMAIN, default_admin_email
 
 app = typer.Typer(no_args_is_help=True, help="Kurobara, the self-hosted manga server.")
 console = Console()
-
-# A domain that passes e-mail validation (``localhost`` alone has no dot) and delivers nowhere.
-DEFAULT_EMAIL_DOMAIN = "localhost.localdomain"
 
 
 @app.callback()
@@ -183,7 +181,7 @@ def create_admin(
 
     from kurobara.users.schemas import UserCreate
 
-    email = email or f"{username.lower()}@{DEFAULT_EMAIL_DOMAIN}"
+    email = email or default_admin_email(username)
     try:
         UserCreate(username=username, email=email, password=password)
     except ValidationError as exc:

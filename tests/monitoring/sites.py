@@ -3,6 +3,8 @@ search page; the kind is registered through the registry's ``KINDS`` table like 
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 from starlette.requests import Request
@@ -18,9 +20,14 @@ KIND_TARGET = "tests.monitoring.sites:PingProvider"
 
 class PingSite(FakeSite):
     kind = KIND
+    # While set to an unset event, the health page waits for it: a check stays in flight until
+    # the test lets it finish (instead of a delay that heavy load can outlast).
+    gate: threading.Event | None = None
 
     def routes(self) -> list[BaseRoute]:
         async def index(request: Request) -> PlainTextResponse:
+            if self.gate is not None:
+                await asyncio.to_thread(self.gate.wait, 60)
             return PlainTextResponse("moved" if self.layout_changed else "hello kurobara")
 
         async def search(request: Request) -> JSONResponse:

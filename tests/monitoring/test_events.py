@@ -154,3 +154,46 @@ def private_redis() -> Iterator[PrivateRedis]:
     server.start()
     yield server
     server.stop()
+
+
+async def test_instances_on_other_databases_of_one_redis_do_not_hear_each_other(
+    private_redis: PrivateRedis,
+) -> None:
+    """Redis scopes keys by database index but Pub/Sub channels not at all: two instances
+    given ``.../0`` and ``.../1`` of one server each see only their own checks."""
+    import redis.asyncio as aioredis
+
+    from kurobara.monitoring.events import StatusEvents
+
+    server = private_redis.url.rsplit("/", 1)[0]
+    clients = [aioredis.from_url(f"{server}/{index}", decode_responses=True) for index in (0, 1)]
+    mine, theirs = (StatusEvents(client) for client in clients)
+
+    async def heard(events: StatusEvents, queue: asyncio.Queue[Any], provider_id: str) -> list[str]:
+        """Emit until this instance hears its own event back through Redis; what it heard."""
+        got: list[str] = []
+        async with asyncio.timeout(10):
+            while True:
+                events.emit({"type": "testing", "provider_id": provider_id})
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(0.2):
+                        while True:
+                            event = await queue.get()
+                            got.append(event["provider_id"])
+                            if event["provider_id"] == provider_id and events.relaying:
+                                return got
+
+    try:
+        await mine.start()
+        await theirs.start()
+        async with mine.subscribe() as my_queue, theirs.subscribe() as their_queue:
+            await heard(mine, my_queue, "mine-ready")
+            await heard(theirs, their_queue, "theirs")
+            # Redis delivers in publishing order: had "theirs" reached my channel, it would
+            # come before this.
+            assert "theirs" not in await heard(mine, my_queue, "mine")
+    finally:
+        for events in (mine, theirs):
+            await events.aclose()
+        for client in clients:
+            await client.aclose()

@@ -4,6 +4,8 @@ it runs, a crashed replica's lease ended by a completed check, and a per-user ra
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -68,18 +70,28 @@ async def test_presses_on_two_replicas_share_one_check(
 
 async def test_a_press_while_another_replica_checks_returns_that_check(
     app: FastAPI, client: httpx.AsyncClient, users: UserFactory, clock: ManualClock,
-    db_url: str, site: PingSite,
+    db_url: str, site: PingSite, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
+    caplog.set_level(logging.INFO, logger="kurobara.monitoring")
     alice = await users.alice()
-    site.slow_seconds = 0.5
-    site.set_fault("slow")
+    site.gate = threading.Event()  # the other replica's check lasts until the press waits on it
     other_db = Database(db_url)
     try:
         running = asyncio.create_task(other_replica(app, clock, other_db).check("site0"))
         await eventually(site_asked(site))
-        pressed = await client.post("/api/v1/providers/site0/test", headers=alice.headers)
+        pressing = asyncio.create_task(
+            client.post("/api/v1/providers/site0/test", headers=alice.headers)
+        )
+
+        async def press_waits() -> bool:
+            return any("checked elsewhere" in r.getMessage() for r in caplog.records)
+
+        await eventually(press_waits)
+        site.gate.set()
         theirs = await running
+        pressed = await pressing
     finally:
+        site.gate.set()
         await other_db.dispose()
     assert pressed.status_code == 200
     assert pressed.json()["timestamp"] == theirs.timestamp.isoformat().replace("+00:00", "Z")

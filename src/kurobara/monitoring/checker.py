@@ -241,6 +241,8 @@ class Checker:
                     lease_until=rules.lease_expiry(now, check_timeout=timeout),
                 ):
                     return None
+            if isinstance(baseline, Unset):
+                logger.info("provider=%s is being checked elsewhere; waiting for it", provider_id)
             baseline = latest_id
             if loop.time() >= deadline:
                 logger.warning("joining a check timed out provider=%s; checking", provider_id)

@@ -30,6 +30,14 @@ RECONNECT_MIN_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 30.0
 
 
+def channel_for(redis: Any) -> str:
+    """The instance's channel. Redis scopes keys by database index but not Pub/Sub channels:
+    instances sharing one Redis server through different indexes (``.../0``, ``.../1``) must
+    not hear each other's checks, so the index is part of the name."""
+    db = redis.connection_pool.connection_kwargs.get("db", 0)
+    return f"{CHANNEL}:{db}"
+
+
 def check_event(report: CheckReport) -> dict[str, Any]:
     result = report.result
     state = report.applied.state if report.applied else None
@@ -68,6 +76,7 @@ def _sparkline(values: Sequence[int | None]) -> dict[str, Any]:
 class StatusEvents:
     def __init__(self, redis: Any = None) -> None:
         self.redis = redis
+        self.channel = channel_for(redis) if redis is not None else CHANNEL
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_OUTBOX_BUFFER)
         self._tasks: list[asyncio.Task[None]] = []
@@ -102,7 +111,7 @@ class StatusEvents:
                 # The relay is reconnecting: this replica's browsers hear it from here.
                 self._deliver(event)
             try:
-                await self.redis.publish(CHANNEL, json.dumps(event))
+                await self.redis.publish(self.channel, json.dumps(event))
             except Exception as exc:
                 logger.warning("publishing a status event to Redis failed: %s", exc)
                 if self.relaying:
@@ -117,7 +126,7 @@ class StatusEvents:
         while True:
             pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 self.relaying = True
                 if lost:
                     logger.warning("status events: Redis relay recovered")

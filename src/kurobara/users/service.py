@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.db.instance import InstanceSetting
+from kurobara.users.defaults import default_admin_email
 from kurobara.users.models import User
 from kurobara.users.security import hash_is_weaker, hash_password, verify_password
 from kurobara.users.throttle import LoginThrottle
@@ -207,7 +208,7 @@ async def ensure_admin(
     Returns the user and whether it was created."""
     user = await get_by_username(db_session=db_session, username=username)
     if user is None:
-        email = email or f"{username.lower()}@localhost"
+        email = email or default_admin_email(username)
         return (
             await create(
                 db_session=db_session,
