@@ -271,7 +271,7 @@ async def recent_response_times(
         size = next(shape for shape in _RECENT_SHAPES if shape >= len(chunk))
         chunk += [chunk[-1]] * (size - len(chunk))
         parts = [_recent_part(pid, limit) for pid in chunk]
-        stmt = parts[0] if size == 1 else union_all(*parts)
+        stmt: Any = parts[0] if size == 1 else union_all(*parts)
         for pid, at, check_id, ok, ms in (await db_session.execute(stmt)).all():
             found.setdefault(pid, {})[check_id] = (at, check_id, ms if ok else None)
     return {pid: [ms for _, _, ms in sorted(rows.values())] for pid, rows in found.items()}
