@@ -5,6 +5,7 @@ upstream fetch serves 50 readers, and a library manga's cover outlives its site 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,21 @@ async def test_a_site_failure_is_a_502_with_its_kind(
     assert response.status_code == 502
     assert response.json()["kind"] == "http_status"
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_cache_that_cannot_be_written_still_serves_the_image(
+    client: httpx.AsyncClient, alice: Persona, madara: FakeMadaraSite, tmp_path: Path
+) -> None:
+    """A full or broken disk costs the cache, never the reader: the fetched bytes are served."""
+    manga = await import_manga(client, alice, "mad", madara.catalog.series[6].slug)
+    pages = await first_chapter_pages(client, alice, manga["id"])
+    lru = tmp_path / "images" / "lru"
+    shutil.rmtree(lru, ignore_errors=True)
+    lru.write_bytes(b"")  # a file where the cache's folder should be: every write fails
+    response = await client.get(pages[0]["url"])
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/")
+    assert response.headers["x-cache"] == "MISS"
 
 
 async def test_library_covers_still_show_with_their_site_down(

@@ -179,7 +179,10 @@ class ImageProxy:
                         exc.kind, exc.status_code)  # fmt: skip
             raise ImageUnavailable(exc.message, kind=exc.kind) from exc
         pinned = ref.kind == "cover" and self.pin_check is not None and await self.pin_check(ref)
-        self.cache.put(ref.cache_key, image.content, image.content_type, pinned=pinned)
+        try:
+            self.cache.put(ref.cache_key, image.content, image.content_type, pinned=pinned)
+        except OSError as exc:  # a full or broken disk costs the cache, never the reader
+            logger.warning("image cache write failed key=%s: %s", ref.cache_key, exc)
         return image
 
     async def _pin_if_library_cover(self, ref: ImageRef) -> None:
