@@ -40,6 +40,12 @@ from kurobara.reading.routes import reading_router
 from kurobara.updates.jobs import start_updates
 from kurobara.updates.routes import library_updates_router, notifications_router, updates_router
 from kurobara.users import service as user_service
+from kurobara.users.admin_routes import (
+    admin_users_router,
+    invitations_router,
+    registration_router,
+    tokens_router,
+)
 from kurobara.users.defaults import default_admin_email
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.security import configure_password_hashing
@@ -207,6 +213,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(images_router)
     api.include_router(categories_router)
     api.include_router(local_router)
+    api.include_router(admin_users_router)
+    api.include_router(registration_router)
+    api.include_router(invitations_router)
+    api.include_router(tokens_router)
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -20,7 +20,7 @@ from kurobara.updates.models import (
     UpdateNotification,
     UpdateRun,
 )
-from kurobara.users.models import User
+from kurobara.users.models import Invitation, PersonalToken, User
 
 __all__ = [
     "Category",
@@ -30,11 +30,13 @@ __all__ = [
     "ImportJob",
     "ImportJobItem",
     "InstanceSetting",
+    "Invitation",
     "LibraryCounter",
     "LibraryEntry",
     "Manga",
     "MangaSource",
     "NotificationSettings",
+    "PersonalToken",
     "ProviderCheck",
     "ProviderCheckHourly",
     "ProviderPause",

@@ -1,4 +1,5 @@
-"""Auth dependencies: the current user from a bearer token (API) or the session cookie (UI).
+"""Auth dependencies: the current user from a bearer token (API: a JWT or a personal access
+token, see ``users/tokens.py``) or the session cookie (UI).
 
 A request authenticated by cookie that changes something must also carry the CSRF token
 (double submit: the ``X-CSRF-Token`` header or a ``csrf_token`` form field equal to the
@@ -15,6 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from kurobara.db.deps import SessionDep
 from kurobara.users import service as user_service
+from kurobara.users import tokens as token_service
 from kurobara.users.models import User
 from kurobara.users.security import InvalidToken, decode_access_token, password_fingerprint
 
@@ -59,6 +61,8 @@ async def optional_user(
     token = bearer or request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
+    if bearer is not None and token_service.is_personal_token(bearer):
+        return await personal_token_user(request, db_session, bearer)
     try:
         user_id, fingerprint = decode_access_token(token, secret=secret_key(request))
     except InvalidToken:
@@ -70,6 +74,18 @@ async def optional_user(
         return None
     if bearer is None and request.method not in SAFE_METHODS and not await csrf_ok(request):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="CSRF token missing or wrong")
+    return user
+
+
+async def personal_token_user(request: Request, db_session: SessionDep, token: str) -> User | None:
+    """The user of a personal access token; a ``read`` token may only read."""
+    found = await token_service.authenticate_token(db_session=db_session, token=token)
+    if found is None:
+        return None
+    user, record = found
+    if record.scope != "write" and request.method not in SAFE_METHODS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="This token may only read")
+    request.state.personal_token = record.id
     return user
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from kurobara.db.deps import SessionDep
+from kurobara.users import admin as user_admin
 from kurobara.users import service as user_service
 from kurobara.users.deps import CurrentUser, secret_key
 from kurobara.users.schemas import PasswordChange, Token, UserCreate, UserRead
@@ -29,15 +30,18 @@ def client_host(request: Request) -> str:
 
 @auth_router.post("/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
 async def register(payload: UserCreate, request: Request, db_session: SessionDep) -> object:
-    if not request.app.state.settings.registration_enabled:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="Registration is disabled")
+    """Create an account: open while registration is on (the admin's switch, else
+    ``KUROBARA_REGISTRATION_ENABLED``); while it is off, only with an ``invitation`` code."""
     try:
-        return await user_service.create(
+        return await user_admin.register(
             db_session=db_session,
-            username=payload.username,
-            email=str(payload.email),
-            password=payload.password,
+            payload=payload,
+            default_open=request.app.state.settings.registration_enabled,
         )
+    except user_admin.RegistrationClosed as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
+    except user_admin.InvitationInvalid as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=str(exc)) from exc
     except user_service.UserExists as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
 

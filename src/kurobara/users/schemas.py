@@ -61,6 +61,11 @@ class UserCreate(BaseModel):
     username: Username
     email: EmailStr
     password: Password
+    invitation: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The code of an invitation link; lets one account in while registration is off",
+    )
 
     @model_validator(mode="after")
     def _strong_password(self) -> UserCreate:
@@ -101,3 +106,78 @@ class CheckIntervalUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     interval: int = Field(description="Minutes: one of 30, 60, 120, 1440, 10080, 43200")
+
+
+class UserUpdate(BaseModel):
+    """An admin's change to an account; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_active: bool | None = None
+    is_superuser: bool | None = None
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    new_password: Password
+
+    @model_validator(mode="after")
+    def _strong_password(self) -> PasswordReset:
+        check_password_strength(self.new_password)
+        return self
+
+
+class RegistrationState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+
+
+class InvitationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=7, ge=1, le=30, description="Days until the link expires")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class InvitationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    note: str | None
+    created_by: uuid.UUID | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: uuid.UUID | None
+
+
+class InvitationCreated(InvitationRead):
+    code: str = Field(description="Shown once; only its hash is stored")
+    url: str
+
+
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TokenName
+    scope: Literal["read", "write"] = "read"
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    scope: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="Shown once; only its hash is stored")

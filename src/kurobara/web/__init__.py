@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from kurobara.web.admin_pages import NotAdmin, not_admin_page
+from kurobara.web.admin_pages import router as admin_pages_router
 from kurobara.web.browse import router as browse_router
 from kurobara.web.dashboard import router as dashboard_router
 from kurobara.web.pages import STATIC_DIR, redirect, render
@@ -53,6 +55,8 @@ def install(app: FastAPI) -> None:
     app.include_router(dashboard_router)
     app.include_router(updates_pages_router)
     app.include_router(upload_pages_router)
+    app.include_router(admin_pages_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(NotAdmin, not_admin_page)

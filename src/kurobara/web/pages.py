@@ -44,6 +44,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("History", "web:history", "history"),
     NavItem("Providers", "web:providers", "server"),
     NavItem("Settings", "web:settings", "gear"),
+    NavItem("Users", "web:users", "user", admin_only=True),
 )
 
 # Flash messages travel as codes (see session.set_flash); (kind, text).
@@ -52,6 +53,15 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "logged-out": ("info", "You are logged out."),
     "password-changed": ("success", "Password changed. Other devices have been signed out."),
     "interval-saved": ("success", "Check interval saved."),
+    "user-disable": ("success", "User disabled; their sessions and tokens stopped working."),
+    "user-enable": ("success", "User enabled."),
+    "user-promote": ("success", "User promoted to admin."),
+    "user-demote": ("success", "Admin rights removed."),
+    "user-delete": ("success", "User deleted with their library and tokens."),
+    "user-password": ("success", "Password reset. The user's sessions were signed out."),
+    "registration-saved": ("success", "Registration setting saved."),
+    "invitation-revoked": ("info", "Invitation revoked."),
+    "token-revoked": ("info", "Token revoked; it no longer works."),
 }
 
 # Same-origin everything; covers may come from provider sites, hence any https image.

@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from kurobara.db.deps import SessionDep
 from kurobara.monitoring import service as monitoring_service
 from kurobara.updates import service as updates_service
+from kurobara.users import admin as user_admin
 from kurobara.users import service as user_service
+from kurobara.users import tokens as token_service
 from kurobara.users.models import User
 from kurobara.users.routes import client_host, login_throttle
 from kurobara.users.schemas import PasswordChange, UserCreate
@@ -53,8 +55,17 @@ async def login_page(
     if user is not None:
         return redirect(safe_next(next) or home_url(request, user))
     first_run = not await user_service.has_users(db_session=db_session)
+    registration_open = await user_admin.registration_enabled(
+        db_session=db_session, default=request.app.state.settings.registration_enabled
+    )
     return render(
-        request, "login.html", user=None, next=safe_next(next), username="", first_run=first_run
+        request,
+        "login.html",
+        user=None,
+        next=safe_next(next),
+        username="",
+        first_run=first_run,
+        registration_open=registration_open,
     )
 
 
@@ -69,6 +80,7 @@ def _login_refused(
         error=error,
         next=safe_next(next_url),
         username=username,
+        registration_open=True,
     )
 
 
@@ -99,13 +111,19 @@ async def login(
     return response
 
 
-def _register_page(
+async def _register_page(
     request: Request,
+    db_session: SessionDep,
     *,
     status_code: int = 200,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    invitation: str = "",
+    invitation_error: str | None = None,
 ) -> Response:
+    registration_open = await user_admin.registration_enabled(
+        db_session=db_session, default=request.app.state.settings.registration_enabled
+    )
     return render(
         request,
         "register.html",
@@ -113,14 +131,27 @@ def _register_page(
         status_code=status_code,
         form=form or {},
         errors=errors or {},
+        registration_open=registration_open,
+        invitation=invitation[:200],
+        invitation_error=invitation_error,
     )
 
 
 @router.get("/register", name="web:register")
-async def register_page(request: Request, user: PageUser) -> Response:
+async def register_page(
+    request: Request, user: PageUser, db_session: SessionDep, invitation: str = ""
+) -> Response:
     if user is not None:
         return redirect(home_url(request, user))
-    return _register_page(request)
+    refused = None
+    if invitation and not await user_admin.invitation_usable(
+        db_session=db_session, token=invitation[:200]
+    ):
+        refused = str(user_admin.InvitationInvalid()).capitalize() + "."
+        invitation = ""
+    return await _register_page(
+        request, db_session, invitation=invitation, invitation_error=refused
+    )
 
 
 @router.post("/register", dependencies=[CsrfChecked])
@@ -130,24 +161,35 @@ async def register(
     username: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
+    invitation: FormStr = "",
 ) -> Response:
     form = {"username": username, "email": email}
-    if not request.app.state.settings.registration_enabled:
-        return _register_page(request, status_code=403, form=form)
     try:
-        payload = UserCreate(username=username, email=email, password=password)
-        user = await user_service.create(
+        payload = UserCreate(
+            username=username, email=email, password=password, invitation=invitation or None
+        )
+        user = await user_admin.register(
             db_session=db_session,
-            username=payload.username,
-            email=str(payload.email),
-            password=payload.password,
+            payload=payload,
+            default_open=request.app.state.settings.registration_enabled,
         )
     except ValidationError as exc:
         errors = field_errors(exc, model_field="password")
-        return _register_page(request, status_code=422, form=form, errors=errors)
+        return await _register_page(
+            request, db_session, status_code=422, form=form, errors=errors, invitation=invitation
+        )
+    except user_admin.RegistrationClosed:
+        return await _register_page(request, db_session, status_code=403, form=form)
+    except user_admin.InvitationInvalid as exc:
+        refused = str(exc).capitalize() + "."
+        return await _register_page(
+            request, db_session, status_code=403, form=form, invitation_error=refused
+        )
     except user_service.UserExists as exc:
         errors = {exc.field if exc.field in form else "username": str(exc).capitalize() + "."}
-        return _register_page(request, status_code=409, form=form, errors=errors)
+        return await _register_page(
+            request, db_session, status_code=409, form=form, errors=errors, invitation=invitation
+        )
     response = redirect(home_url(request, user))
     sign_in(request, response, user)
     set_flash(request, response, "welcome")
@@ -178,9 +220,24 @@ def _settings_page(
 
 @router.get("/settings", name="web:settings")
 async def settings_page(request: Request, user: SignedInUser, db_session: SessionDep) -> Response:
+    return await settings_page_for(request, user, db_session, 200)
+
+
+async def settings_page_for(
+    request: Request, user: User, db_session: SessionDep, status_code: int, **context: object
+) -> Response:
+    """The whole settings page (the API tokens forms answer with it, a new token shown once)."""
     # The other forms' error pages render without these; the page script then reads them.
     notifications = await updates_service.get_notifications(db_session=db_session, user_id=user.id)
-    return _settings_page(request, user, notifications=notifications)
+    tokens = await token_service.list_tokens(db_session=db_session, user_id=user.id)
+    return _settings_page(
+        request,
+        user,
+        status_code=status_code,
+        notifications=notifications,
+        tokens=tokens,
+        **context,
+    )
 
 
 @router.post("/settings/check-interval", name="web:settings-interval", dependencies=[CsrfChecked])
