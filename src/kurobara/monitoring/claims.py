@@ -11,12 +11,14 @@ itself runs between them, never inside one.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import String, and_, any_, bindparam, column, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -42,6 +44,17 @@ async def relaxed_commit(db_session: AsyncSession) -> None:
     for a disk flush twice per check costs most of the monitor's throughput."""
     if db_session.get_bind().dialect.name == "postgresql":
         await db_session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+def _among(db_session: AsyncSession, provider_ids: Sequence[str]) -> ColumnElement[bool]:
+    """``provider_id`` is one of ``provider_ids`` (a replica's whole registry, thousands of
+    ids), bound as one parameter: an array on PostgreSQL, a JSON list on SQLite. An ``IN``
+    with one bound parameter per id costs every claim time in proportion to the registry."""
+    ids = list(provider_ids)
+    if db_session.get_bind().dialect.name == "postgresql":
+        return PS.provider_id == any_(bindparam("among", ids, type_=ARRAY(String), unique=True))
+    listed: Any = bindparam("among", json.dumps(ids), unique=True)
+    return PS.provider_id.in_(select(column("value")).select_from(func.json_each(listed)))
 
 
 def _free(now: datetime) -> ColumnElement[bool]:
@@ -79,7 +92,7 @@ async def claim_due(
     order = (PS.next_check_at.asc().nulls_first(), PS.provider_id)
     candidates = (
         select(PS.id)
-        .where(_due(now), PS.provider_id.in_(list(provider_ids)))
+        .where(_due(now), _among(db_session, provider_ids))
         .order_by(*order)
         .limit(limit)
     )
@@ -291,7 +304,7 @@ async def schedule_sweep(
         update(PS)
         .where(
             PS.is_enabled.is_(True),
-            PS.provider_id.in_(list(provider_ids)),
+            _among(db_session, provider_ids),
             or_(PS.last_check.is_(None), PS.last_check < fresh_since),
             _free(now),
             or_(PS.next_check_at.is_(None), PS.next_check_at > now),
@@ -316,7 +329,7 @@ async def next_due(
                 PS.is_enabled.is_(True),
                 PS.is_registered.is_(True),
                 _free(now),
-                PS.provider_id.in_(list(provider_ids)),
+                _among(db_session, provider_ids),
             )
             .order_by(PS.next_check_at.asc().nulls_first())
             .limit(1)
