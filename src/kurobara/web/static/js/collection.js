@@ -3,6 +3,7 @@
 // the category tabs' editor, and the favorites import report.
 
 import { api } from "./api.js";
+import "./backup.js";
 import "./categories.js";
 import { confirmRemoval, offerUndo, snapshot, UNDO_MS } from "./removal.js";
 import { saveFavorite, showMessage, toggleStar } from "./star.js";
