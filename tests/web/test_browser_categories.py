@@ -155,3 +155,20 @@ async def test_back_up_the_library_and_restore_it_with_a_dry_run_first(
     async with _api(server) as api:
         entry = (await api.get(f"/api/v1/library/{made['Saved']}")).json()
     assert entry["rating"] == 2
+
+
+async def test_favorites_import_a_csv_export(
+    page: Any, server: Server, db_url: str, tmp_path: Path
+) -> None:
+    made = await _library_of(server, db_url, ["Starred later"])
+    csv_file = tmp_path / "favorites.csv"
+    csv_file.write_text(f"manga_id,title,rating,sources\n{made['Starred later']},x,4,\n")
+    await page.goto("/favorites")
+    await log_in(page, "bob")
+    await page.wait_for_url("**/favorites")
+    await page.locator("[data-import-csv]").set_input_files(str(csv_file))
+    summary = page.locator("[data-import-summary]")
+    await expect(summary).to_contain_text("Import finished: 1 imported")
+    async with _api(server) as api:
+        entry = (await api.get(f"/api/v1/library/{made['Starred later']}")).json()
+    assert (entry["is_favorite"], entry["rating"]) == (True, 4)
