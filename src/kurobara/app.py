@@ -50,6 +50,7 @@ from kurobara.users.defaults import default_admin_email
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.security import configure_password_hashing
 from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from kurobara.validation import readable
 from kurobara.web import install as install_web
 
 logger = logging.getLogger("kurobara")
@@ -185,7 +186,7 @@ def _finite(value: Any) -> Any:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = _finite(jsonable_encoder(exc.errors()))
+    detail = _finite(jsonable_encoder(readable(exc.errors())))
     return _AsciiJSONResponse({"detail": detail}, status_code=422)
 
 

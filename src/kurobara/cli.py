@@ -238,6 +238,53 @@ def _add_library_commands() -> None:
 _add_library_commands()
 
 
+@app.command("backup")
+def backup_command(
+    output: Annotated[
+        Path | None, typer.Option(help="directory for backups (default: DATA_DIR/backups)")
+    ] = None,
+    keep: Annotated[int, typer.Option(min=0, help="keep the newest N backups (0: all)")] = 7,
+) -> None:
+    """Back up the whole instance (SQLite, online: the server may keep running).
+
+    Run it from cron for scheduled backups, e.g. daily: 0 3 * * * kurobara backup --keep 14
+    """
+    from datetime import UTC, datetime
+
+    from kurobara.db import backup as db_backup
+
+    settings = Settings()
+    directory = output or settings.data_dir / "backups"
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        made, pruned = db_backup.backup(
+            settings.resolved_database_url, directory, datetime.now(UTC), keep
+        )
+    except db_backup.BackupError as exc:
+        console.print(f"[red]Backup not made:[/red] {exc}.")
+        raise typer.Exit(2) from exc
+    console.print(f"Backed up {_safe_url(settings)} to {made}")
+    for path in pruned:
+        console.print(f"Removed old backup {path.name} (keeping {keep})")
+
+
+@app.command("restore")
+def restore_command(
+    backup_file: Annotated[Path, typer.Argument(help="a file made by kurobara backup")],
+    force: Annotated[bool, typer.Option(help="replace an existing database")] = False,
+) -> None:
+    """Restore a backup into this data directory (meant for an empty one; stop the server)."""
+    from kurobara.db import backup as db_backup
+
+    settings = Settings()
+    try:
+        target = db_backup.restore(backup_file, settings.resolved_database_url, force=force)
+    except db_backup.BackupError as exc:
+        console.print(f"[red]Not restored:[/red] {exc}.")
+        raise typer.Exit(2) from exc
+    console.print(f"Restored {backup_file} into {target}; run kurobara migrate if it is older")
+
+
 @app.command()
 def monitor(
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",

@@ -4,6 +4,7 @@ offers Undo, which puts the entry back with its rating, notes and categories."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -118,3 +119,56 @@ async def test_removing_asks_first_and_undo_puts_the_entry_back(
         entry = (await api.get(f"/api/v1/library/{made['Keeper']}")).json()
     assert (entry["rating"], entry["notes"], entry["is_favorite"]) == (4.5, "mine", True)
     assert [c["name"] for c in entry["categories"]] == ["Shelf"]
+
+
+async def test_back_up_the_library_and_restore_it_with_a_dry_run_first(
+    page: Any, server: Server, db_url: str, shots: Screenshots, tmp_path: Path
+) -> None:
+    made = await _library_of(server, db_url, ["Saved"])
+    async with _api(server) as api:
+        shelf = (await api.post("/api/v1/categories/", json={"name": "Shelf"})).json()["id"]
+        body = {"rating": 2, "category_ids": [shelf]}
+        assert (await api.patch(f"/api/v1/library/{made['Saved']}", json=body)).is_success
+
+    await page.goto("/library")
+    await log_in(page, "bob")
+    await page.wait_for_url("**/library")
+    async with page.expect_download() as download_info:
+        await page.get_by_role("link", name="Back up library").click()
+    saved = tmp_path / "library.json"
+    await (await download_info.value).save_as(saved)
+
+    async with _api(server) as api:
+        assert (await api.delete(f"/api/v1/library/{made['Saved']}")).status_code == 204
+        assert (await api.delete(f"/api/v1/categories/{shelf}")).status_code == 204
+    await page.reload()
+    await page.locator(".empty").wait_for()
+    await page.locator("[data-backup-file]").set_input_files(str(saved))
+    summary = page.locator("[data-backup-summary]")
+    await expect(summary).to_contain_text("This backup would bring: 1 title to add")
+    await shots("restore-dry-run")
+    await page.get_by_role("button", name="Import now").click()
+    await expect(summary).to_contain_text("Restored: 1 title added, 0 already here, 1 new category")
+    await page.reload()
+    tabs = page.get_by_role("navigation", name="Categories").get_by_role("link")
+    await expect(tabs).to_have_text(["All", "Shelf 1"])
+    async with _api(server) as api:
+        entry = (await api.get(f"/api/v1/library/{made['Saved']}")).json()
+    assert entry["rating"] == 2
+
+
+async def test_favorites_import_a_csv_export(
+    page: Any, server: Server, db_url: str, tmp_path: Path
+) -> None:
+    made = await _library_of(server, db_url, ["Starred later"])
+    csv_file = tmp_path / "favorites.csv"
+    csv_file.write_text(f"manga_id,title,rating,sources\n{made['Starred later']},x,4,\n")
+    await page.goto("/favorites")
+    await log_in(page, "bob")
+    await page.wait_for_url("**/favorites")
+    await page.locator("[data-import-csv]").set_input_files(str(csv_file))
+    summary = page.locator("[data-import-summary]")
+    await expect(summary).to_contain_text("Import finished: 1 imported")
+    async with _api(server) as api:
+        entry = (await api.get(f"/api/v1/library/{made['Starred later']}")).json()
+    assert (entry["is_favorite"], entry["rating"]) == (True, 4)

@@ -17,6 +17,7 @@ from kurobara.categories.schemas import BulkCategoryRequest, BulkCategoryResult
 from kurobara.db.deps import SessionDep
 from kurobara.library import backup, jobs, service, transfer
 from kurobara.library.schemas import (
+    MAX_IMPORT_ITEMS,
     BackupReport,
     BulkFavoriteRequest,
     BulkFavoriteResult,
@@ -277,7 +278,7 @@ async def export_favorites(
     db_session: SessionDep,
     export_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Response:
-    """Download the favorites: JSON (re-importable) or CSV (for spreadsheets)."""
+    """Download the favorites: JSON or CSV, both re-importable."""
     export = await transfer.export_favorites(db_session=db_session, user_id=user.id)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     filename = f"kurobara-favorites-{stamp}.{export_format}"
@@ -336,6 +337,40 @@ async def import_favorites(
     response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = JOB_PATH.format(job_id=result.job.id)
     return _job_read(result)
+
+
+@favorites_router.post(
+    "/import/csv",
+    response_model=ImportReport | ImportJobRead,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
+async def import_favorites_csv(
+    request: Request,
+    worker: ImportWorkerDep,
+    user: CurrentUser,
+    db_session: SessionDep,
+    response: Response,
+    background: bool = False,
+) -> ImportReport | ImportJobRead:
+    """Favorite every row of a CSV export (``GET /favorites/export?format=csv``), like the
+    JSON import; a file that is not such a CSV is a 422 saying which line is wrong."""
+    try:
+        items = transfer.parse_csv((await request.body()).decode("utf-8-sig"))
+    except (UnicodeDecodeError, transfer.CsvRefused) as exc:
+        reason = "the file is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"Not a favorites CSV: {reason}."
+        ) from exc
+    if len(items) > MAX_IMPORT_ITEMS:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"Not imported: at most {MAX_IMPORT_ITEMS} rows per file.",
+        )
+    return await import_favorites(
+        FavoritesImport(items=items), worker, user, db_session, response, background
+    )
 
 
 @favorites_router.get("/import/jobs/{job_id}", response_model=ImportJobRead)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from kurobara.db.types import utcnow
 from kurobara.library import fetching, service
 from kurobara.library.fetching import NO_SOURCE
 from kurobara.library.models import LibraryEntry
-from kurobara.library.rules import csv_cell
+from kurobara.library.rules import FORMULA_PREFIXES, csv_cell
 from kurobara.library.schemas import (
     ExportItem,
     ExportSource,
@@ -86,7 +87,7 @@ async def export_favorites(*, db_session: AsyncSession, user_id: uuid.UUID) -> F
 
 def export_csv(export: FavoritesExport) -> str:
     """The export as CSV, one favorite per row; sources as ``provider:external_id`` joined by
-    ``"; "``. For spreadsheets: the JSON export is the one that imports."""
+    ``"; "``. ``parse_csv`` reads it back."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -290,3 +291,49 @@ async def import_inline(
         done.failed,
     )
     return done
+
+
+class CsvRefused(ValueError):
+    """The CSV is not a favorites export: the message says why, in words."""
+
+
+def _uncell(text: str) -> str:
+    """Undo ``csv_cell``'s formula guard: a ``'`` put before text starting like a formula."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text
+
+
+def parse_csv(text: str) -> list[ImportItem]:
+    """The items of a CSV favorites export (the columns ``export_csv`` writes; extra columns
+    are ignored, ``title`` and ``sources`` are needed)."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = set(rows[0].keys()) if rows else set(next(csv.reader(io.StringIO(text)), []))
+    if not {"title", "sources"} <= header:
+        raise CsvRefused("the first line must name the columns, with at least title and sources")
+    items = []
+    for line, row in enumerate(rows, start=2):
+        cells = {key: _uncell(value or "").strip() for key, value in row.items() if key}
+        sources = [s.strip() for s in cells.get("sources", "").split(";") if s.strip()]
+        if any(":" not in s for s in sources):
+            raise CsvRefused(f"line {line}: each source must read provider:id")
+        try:
+            items.append(
+                ImportItem.model_validate(
+                    {
+                        "manga_id": cells.get("manga_id") or None,
+                        "title": cells.get("title") or None,
+                        "custom_title": cells.get("custom_title") or None,
+                        "rating": cells.get("rating") or None,
+                        "notes": cells.get("notes") or None,
+                        "sources": [
+                            dict(zip(("provider_id", "external_id"), s.split(":", 1), strict=True))
+                            for s in sources
+                        ],
+                    }
+                )
+            )
+        except ValidationError as exc:
+            field = ".".join(str(p) for p in exc.errors()[0]["loc"])
+            raise CsvRefused(f"line {line}, {field}: {exc.errors()[0]['msg']}") from exc
+    return items

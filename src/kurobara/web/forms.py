@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from kurobara.config import USER_CHECK_INTERVALS
+from kurobara.validation import readable
 
 # How the seed's allowed intervals read on the settings page.
 INTERVAL_LABELS: dict[int, str] = {
@@ -22,7 +23,7 @@ def field_errors(exc: ValidationError, *, model_field: str) -> dict[str, str]:
     """The first message per field; model-level checks (password strength) are shown at
     ``model_field``, the field they judge."""
     errors: dict[str, str] = {}
-    for error in exc.errors():
+    for error in readable(exc.errors()):
         field = str(error["loc"][0]) if error["loc"] else model_field
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message.replace("String should have", "Use").replace("String should", "Should")

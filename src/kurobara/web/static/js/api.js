@@ -68,7 +68,7 @@ export function apiUrl(path, query) {
  * Send a request; resolve to the parsed JSON body (null for 204), or reject with ApiError.
  * Options: method, body (sent as JSON; a FormData as multipart), query, headers, signal, timeout (ms), raw (resolve to
  * the Response itself, e.g. to read X-Total-Count), keepalive (outlive the page, for a last
- * save when it is being closed).
+ * save when it is being closed), csv (send this text as text/csv instead of a JSON body).
  */
 export async function request(path, options = {}) {
   const { method = "GET", body, query, headers = {}, signal, timeout = DEFAULT_TIMEOUT_MS, raw = false, keepalive = false } = options;
@@ -85,6 +85,10 @@ export async function request(path, options = {}) {
   } else if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
+  }
+  if (options.csv !== undefined) {
+    init.headers["Content-Type"] = "text/csv";
+    init.body = options.csv;
   }
   let response;
   try {

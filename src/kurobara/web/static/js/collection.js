@@ -3,6 +3,7 @@
 // the category tabs' editor, and the favorites import report.
 
 import { api } from "./api.js";
+import "./backup.js";
 import "./categories.js";
 import { confirmRemoval, offerUndo, snapshot, UNDO_MS } from "./removal.js";
 import { saveFavorite, showMessage, toggleStar } from "./star.js";
@@ -142,7 +143,7 @@ if (grid) {
 
 // --- favorites import ------------------------------------------------------------------------
 
-const fileInput = document.querySelector("[data-import-file]");
+const fileInputs = document.querySelectorAll("[data-import-file]");
 const report = document.querySelector("[data-import-report]");
 
 const JOB_POLL_MS = 1500;
@@ -173,7 +174,7 @@ function showReport(result) {
   report.hidden = false;
 }
 
-fileInput?.addEventListener("change", async () => {
+for (const fileInput of fileInputs) fileInput.addEventListener("change", async () => {
   const file = fileInput.files?.[0];
   if (!file) return;
   const summary = report.querySelector("[data-import-summary]");
@@ -181,13 +182,18 @@ fileInput?.addEventListener("change", async () => {
   report.querySelector(".table-wrap").hidden = true;
   showMessage(summary, `Importing ${file.name}…`, "info");
   try {
-    let payload;
-    try {
-      payload = JSON.parse(await file.text());
-    } catch {
-      throw new Error("this file is not JSON; choose a JSON export of Kurobara favorites");
+    let result;
+    if ("importCsv" in fileInput.dataset) {
+      result = await api.post("/favorites/import/csv", undefined, { csv: await file.text(), timeout: 300_000 });
+    } else {
+      let payload;
+      try {
+        payload = JSON.parse(await file.text());
+      } catch {
+        throw new Error("this file is not JSON; choose a JSON export of Kurobara favorites");
+      }
+      result = await api.post("/favorites/import", payload, { timeout: 300_000 });
     }
-    let result = await api.post("/favorites/import", payload, { timeout: 300_000 });
     // A large file comes back as a background job: follow its progress until it is done.
     while (result.job_id && result.status !== "done") {
       showMessage(summary, `Importing ${file.name}: ${result.processed} of ${result.total} items…`, "info");
