@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from kurobara.providers import search as search_service
 from kurobara.providers.base import Chapter, MangaDetails, Page, Provider, SearchResult
 from kurobara.providers.definitions import ProviderDefinition
 from kurobara.providers.errors import ProviderError
 from kurobara.providers.fakes.mangadex import FakeMangaDexSite
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
+from kurobara.search import service as search_service
 from tests.factories import Persona, UserFactory, write_providers_file
 
 SEARCH_TIMEOUT = 2.0
