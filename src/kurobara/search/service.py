@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 ErrorHook = Callable[[str, ProviderError], Awaitable[None]]
 LatencyHook = Callable[[str, int], None]
+# Failures that still show the site answering: no reason to cut its next deadline short.
+ANSWERED_KINDS = frozenset({"rate_limited", "not_found"})
 # How long past ``timeout`` a search still waits for a provider's own timeout to answer.
 CAP_GRACE = 1.0
 NOTHING_SKIPPED: Mapping[str, str] = MappingProxyType({})
@@ -285,7 +287,7 @@ async def stream(
                 continue
             due.pop(provider.id, None)
             if error is not None:
-                if on_miss is not None and error.kind == "timeout":
+                if on_miss is not None and error.kind not in ANSWERED_KINDS:
                     on_miss(provider.id)
                 await report_error(provider.id, error)
             outcome.deadline_ms = int((deadlines or {}).get(provider.id, timeout) * 1000)
