@@ -192,3 +192,29 @@ async def test_bad_input_is_422_before_any_event(
 async def test_the_stream_needs_a_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/search/stream", params={"q": "the"})
     assert response.status_code == 401
+
+
+async def test_the_summary_marks_existing_favorites(
+    client: httpx.AsyncClient, user: Persona
+) -> None:
+    first = dict(await stream(client, user, q="the", providers="alpha"))["summary"]["results"]
+    assert not any(r["favorite"] or r["manga_id"] for r in first)
+    pick, other = first[0], first[1]
+    for result, favorite in ((pick, True), (other, False)):
+        imported = await client.post(
+            "/api/v1/manga/import",
+            json={"provider_id": "alpha", "external_id": result["external_id"]},
+            headers=user.headers,
+        )
+        assert imported.status_code == 201, imported.text
+        if favorite:
+            made = await client.post(
+                f"/api/v1/favorites/{imported.json()['id']}", headers=user.headers
+            )
+            assert made.status_code in (200, 201), made.text
+    again = dict(await stream(client, user, q="the", providers="alpha"))["summary"]["results"]
+    by_id = {r["external_id"]: r for r in again}
+    assert by_id[pick["external_id"]]["favorite"] is True
+    assert by_id[other["external_id"]]["favorite"] is False
+    assert by_id[other["external_id"]]["manga_id"]
+    assert sum(r["favorite"] for r in again) == 1

@@ -16,6 +16,7 @@ from kurobara.monitoring import jobs as monitoring_jobs
 from kurobara.monitoring.deps import ClockDep
 from kurobara.providers.deps import RegistryDep
 from kurobara.search import service as search_service
+from kurobara.search.favorites import mark_favorites
 from kurobara.search.plan import SearchPlan, plan_search
 from kurobara.search.schemas import ProviderEvent, SearchResponse
 from kurobara.users.deps import CurrentUser
@@ -150,6 +151,11 @@ async def search_stream(
     async def body() -> AsyncIterator[bytes]:
         async for event in events:
             if event.summary is not None:
+                # A short session of its own: no connection is held while sites are asked.
+                async with request.app.state.db.session() as session:
+                    event.summary.results = await mark_favorites(
+                        db_session=session, user_id=user.id, results=event.summary.results
+                    )
                 yield _sse("summary", event.summary.model_dump_json())
                 continue
             assert event.outcome is not None

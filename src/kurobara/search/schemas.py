@@ -3,6 +3,7 @@ its streaming twin."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -51,6 +52,8 @@ class RankedResult(SearchResult):
     also_on: list[SearchResult] = Field(
         default_factory=list, description="the same series on other providers"
     )
+    manga_id: uuid.UUID | None = Field(default=None, description="in the catalog already")
+    favorite: bool = Field(default=False, description="among the user's favorites")
 
 
 class SearchSummary(BaseModel):
