@@ -108,8 +108,8 @@ def test_titles_rank_by_match_quality_then_provider_standing() -> None:
     assert [(r.result.provider_id, r.result.title) for r in ranked] == [
         ("fast", "Tower"),  # exact; "tower!" on a slower provider is the same series
         ("sick", "Tower of God"),  # prefix
-        ("fast", "Dark Tower Saga"),  # all words, faster provider first
-        ("slow", "The Tower"),
+        ("slow", "The Tower"),  # all words: the slow provider's best before fast's second
+        ("fast", "Dark Tower Saga"),
         ("fast", "Powertowers"),  # substring
     ]
     assert [o.title for o in ranked[0].also_on] == ["tower!"]

@@ -59,15 +59,22 @@ def rank(
     results: Iterable[SearchResult],
     standings: Mapping[str, ProviderStanding],
 ) -> list[Ranked]:
-    """Best first, one entry per series (same normalized title); ties keep provider order."""
+    """Best first (match quality, then healthy providers, then each provider's own rank, then
+    the faster provider), one entry per series (same normalized title)."""
 
-    def key(indexed: tuple[int, SearchResult]) -> tuple[int, int, int, int]:
-        index, result = indexed
+    # Within one match quality, each provider's own order is kept and interleaved (its best
+    # first), so a slower provider's best matches are not pushed past the first page.
+    positions: dict[str, int] = {}
+    entries = []
+    for index, result in enumerate(results):
+        place = positions.get(result.provider_id, 0)
+        positions[result.provider_id] = place + 1
         standing = standings.get(result.provider_id, ProviderStanding(healthy=False, ms=0))
-        return (match_quality(query, result.title), not standing.healthy, standing.ms, index)
+        quality = match_quality(query, result.title)
+        entries.append(((quality, not standing.healthy, place, standing.ms, index), result))
 
     merged: dict[str, Ranked] = {}
-    for _, result in sorted(enumerate(results), key=key):
+    for _, result in sorted(entries, key=lambda entry: entry[0]):
         series = normalize(result.title) or f"{result.provider_id}:{result.external_id}"
         if series in merged:
             merged[series].also_on.append(result)
