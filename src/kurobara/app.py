@@ -35,8 +35,8 @@ from kurobara.monitoring.jobs import start_monitoring
 from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
-from kurobara.providers.routes import search_router
 from kurobara.reading.routes import reading_router
+from kurobara.search.routes import search_router
 from kurobara.updates.jobs import start_updates
 from kurobara.updates.routes import library_updates_router, notifications_router, updates_router
 from kurobara.users import service as user_service

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(default=7, ge=1)
     rollup_retention_days: int = Field(default=90, ge=1)
     search_timeout: float = Field(default=15.0, gt=0, le=120)
+    # A search waits on each provider its recent p95 x this factor, at least the floor (seconds)
+    # and at most ``search_timeout`` (docs/search.md).
+    search_deadline_factor: float = Field(default=3.0, ge=1, le=100)
+    search_deadline_floor: float = Field(default=2.0, gt=0, le=120)
     # Age after which a chapter list is fetched again (per source, in chapter_sync: all replicas).
     chapter_cache_seconds: float = Field(default=300.0, ge=0, le=86400)
 

@@ -28,9 +28,9 @@ from kurobara.monitoring.clock import Clock
 from kurobara.monitoring.deps import ClockDep, RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.providers.registry import ProviderRegistry, UnknownProvider
-from kurobara.providers.routes import MAX_QUERY_LENGTH
 from kurobara.reading import listing as reading_listing
 from kurobara.reading.service import ProviderSkipped
+from kurobara.search.routes import MAX_QUERY_LENGTH
 from kurobara.users.models import User
 from kurobara.web.pages import CONTENT_SECURITY_POLICY, redirect, render, url_path
 from kurobara.web.session import SignedInUser

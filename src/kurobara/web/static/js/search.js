@@ -1,8 +1,10 @@
-// The search page: asks GET /search for the query in the address, draws the results as cover
-// cards and each provider's outcome in the strip; a star imports the result, then favorites it.
+// The search page: streams GET /search/stream for the query in the address. Each provider's
+// outcome updates its chip and its results appear as soon as it answers, with a live "still
+// asking N"; the summary then shows the ranked, de-duplicated results a page at a time and says
+// what happened. A star imports the result, then favorites it; it is lit for existing favorites.
 
-import { api } from "./api.js";
-import { saveFavorite, showMessage, toggleStar } from "./star.js";
+import { api, apiUrl } from "./api.js";
+import { saveFavorite, setStar, showMessage, toggleStar } from "./star.js";
 
 const form = document.querySelector("[data-search-form]");
 const input = form.querySelector("input[name=q]");
@@ -13,8 +15,10 @@ const errorBox = document.querySelector("[data-search-error]");
 const grid = document.querySelector("[data-results]");
 const template = document.querySelector("[data-card-template]");
 const openUrl = document.querySelector("[data-open-url]").dataset.openUrl;
+const moreButton = document.querySelector("[data-more]");
+const anywayButton = document.querySelector("[data-search-anyway]");
 const RESULTS_PER_PROVIDER = 24;
-let controller = null;
+const PAGE_SIZE = 24;
 
 const chips = new Map([...(strip?.querySelectorAll("[data-provider]") ?? [])].map((el) => [el.dataset.provider, el]));
 
@@ -24,6 +28,7 @@ function plural(count, word) {
 
 function describe(outcome) {
   if (outcome.status === "ok") return `${plural(outcome.count, "result")} · ${outcome.ms} ms`;
+  if (outcome.status === "slow") return `slow: no answer within ${outcome.deadline_ms ?? outcome.ms} ms`;
   if (outcome.status === "error") {
     const kind = (outcome.kind ?? "error").replaceAll("_", " ");
     return `failed: ${kind}${outcome.http_status ? ` (HTTP ${outcome.http_status})` : ""}`;
@@ -31,15 +36,13 @@ function describe(outcome) {
   return `left out: ${outcome.reason}`;
 }
 
-function showOutcomes(outcomes) {
-  for (const outcome of outcomes) {
-    const chip = chips.get(outcome.provider_id);
-    if (!chip) continue;
-    chip.querySelector("[data-outcome]").textContent = describe(outcome);
-    chip.dataset.outcome = outcome.status;
-    chip.classList.toggle("is-unavailable", outcome.status !== "ok");
-    chip.title = outcome.message ?? "";
-  }
+function showOutcome(outcome) {
+  const chip = chips.get(outcome.provider_id);
+  if (!chip) return;
+  chip.querySelector("[data-outcome]").textContent = describe(outcome);
+  chip.dataset.outcome = outcome.status;
+  chip.classList.toggle("is-unavailable", outcome.status !== "ok");
+  chip.title = outcome.message ?? "";
 }
 
 function card(result) {
@@ -59,11 +62,12 @@ function card(result) {
   }
   const star = node.querySelector("[data-star]");
   star.setAttribute("aria-label", `Favorite ${result.title}`);
-  star.title = "Favorite";
   Object.assign(star.dataset, { provider: result.provider_id, externalId: result.external_id });
-  const provider = chips.get(result.provider_id)?.dataset.name ?? result.provider_id;
+  if (result.manga_id) star.dataset.mangaId = result.manga_id;
+  setStar(star, Boolean(result.favorite));
+  const names = [result, ...(result.also_on ?? [])].map((hit) => chips.get(hit.provider_id)?.dataset.name ?? hit.provider_id);
   const meta = node.querySelector("[data-meta]");
-  for (const part of [provider, result.year, result.status]) {
+  for (const part of [names.join(" · "), result.year, result.status]) {
     if (!part) continue;
     const span = document.createElement("span");
     span.textContent = part;
@@ -73,33 +77,98 @@ function card(result) {
   return node;
 }
 
-async function search() {
+// The merged list: while providers answer, each one's results are appended as they arrive; the
+// summary replaces them with the ranked, de-duplicated list, shown PAGE_SIZE at a time.
+let ranked = [];
+let shown = 0;
+
+function showMore() {
+  const next = ranked.slice(shown, shown + PAGE_SIZE);
+  grid.append(...next.map(card));
+  shown += next.length;
+  moreButton.hidden = shown >= ranked.length;
+  moreButton.textContent = `Show more (${ranked.length - shown} left)`;
+}
+
+function showSummary(summary) {
+  ranked = summary.results;
+  shown = 0;
+  grid.replaceChildren();
+  showMore();
+  for (const outcome of summary.providers) showOutcome(outcome);
+  statusLine.textContent = summary.message;
+  statusLine.dataset.state = "done";
+  const failed = summary.providers.some((o) => o.status === "error" || o.status === "slow");
+  statusLine.classList.toggle("has-failures", failed);
+  const down = summary.providers.filter((o) => o.status === "skipped" && o.reason === "down");
+  anywayButton.hidden = down.length === 0 || includeDown.checked;
+  anywayButton.textContent = `Search ${down.length === 1 ? down[0].name : "them"} anyway`;
+}
+
+function appendLate(event) {
+  showOutcome(event.outcome);
+  const seen = new Set(ranked.map((r) => normalize(r.title)));
+  const fresh = event.results.filter((r) => !seen.has(normalize(r.title)));
+  ranked = ranked.concat(fresh);
+  showMore();
+}
+
+function normalize(title) {
+  return title.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/[\W_]+/gu, " ").trim();
+}
+
+let source = null;
+
+function search() {
   const q = input.value.trim();
   if (!q) return;
-  controller?.abort();
-  controller = new AbortController();
+  source?.close();
   showMessage(errorBox, "");
-  statusLine.textContent = `Searching ${plural(chips.size, "provider")}…`;
+  ranked = [];
+  shown = 0;
+  grid.replaceChildren();
+  moreButton.hidden = true;
+  anywayButton.hidden = true;
+  statusLine.dataset.state = "asking";
+  statusLine.classList.remove("has-failures");
   grid.setAttribute("aria-busy", "true");
-  for (const chip of chips.values()) chip.querySelector("[data-outcome]").textContent = "searching…";
-  try {
-    const data = await api.get("/search", {
-      query: { q, limit: RESULTS_PER_PROVIDER, include_down: includeDown.checked ? "true" : undefined },
-      signal: controller.signal,
-    });
-    showOutcomes(data.providers);
-    grid.replaceChildren(...data.results.map(card));
-    const answered = data.providers.filter((p) => p.status === "ok").length;
-    statusLine.textContent = data.results.length
-      ? `${plural(data.results.length, "result")} for “${data.query}” from ${answered} of ${plural(data.providers.length, "provider")} · ${data.ms} ms`
-      : `Nothing found for “${data.query}”.`;
-  } catch (err) {
-    if (err.name === "AbortError") return;
-    statusLine.textContent = "";
-    showMessage(errorBox, `The search failed: ${err.message}`, "error");
-  } finally {
-    grid.removeAttribute("aria-busy");
+  let pending = [...chips.values()].filter((chip) => includeDown.checked || !chip.classList.contains("is-unavailable")).length;
+  statusLine.textContent = `Asking ${plural(pending, "provider")}…`;
+  for (const chip of chips.values()) {
+    chip.querySelector("[data-outcome]").textContent = "searching…";
+    chip.dataset.outcome = "pending";
   }
+  const url = apiUrl("/search/stream", { q, limit: RESULTS_PER_PROVIDER, include_down: includeDown.checked ? "true" : undefined });
+  const events = new EventSource(url);
+  source = events;
+  let ended = false;
+  events.addEventListener("provider", (message) => {
+    const event = JSON.parse(message.data);
+    showOutcome(event.outcome);
+    pending = event.pending;
+    if (event.results.length) {
+      grid.append(...event.results.map(card));
+      grid.removeAttribute("aria-busy");
+    }
+    if (pending) statusLine.textContent = `${plural(grid.children.length, "result")} so far · still asking ${pending}`;
+  });
+  events.addEventListener("summary", (message) => {
+    grid.removeAttribute("aria-busy");
+    showSummary(JSON.parse(message.data));
+  });
+  events.addEventListener("late", (message) => appendLate(JSON.parse(message.data)));
+  events.addEventListener("end", () => {
+    ended = true;
+    events.close();
+  });
+  events.addEventListener("error", () => {
+    // EventSource reconnects on its own: a search is asked once, so stop here instead.
+    events.close();
+    if (ended || source !== events || statusLine.dataset.state === "done") return;
+    grid.removeAttribute("aria-busy");
+    statusLine.textContent = "";
+    showMessage(errorBox, "The search failed: the server could not be reached.", "error");
+  });
 }
 
 function remember() {
@@ -136,6 +205,12 @@ form.addEventListener("submit", (event) => {
 });
 includeDown.addEventListener("change", () => {
   if (!input.value.trim()) return;
+  remember();
+  search();
+});
+moreButton.addEventListener("click", showMore);
+anywayButton.addEventListener("click", () => {
+  includeDown.checked = true;
   remember();
   search();
 });

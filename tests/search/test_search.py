@@ -5,56 +5,22 @@ and never a 500 whatever the sites do."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from kurobara.providers import search as search_service
 from kurobara.providers.base import Chapter, MangaDetails, Page, Provider, SearchResult
 from kurobara.providers.definitions import ProviderDefinition
 from kurobara.providers.errors import ProviderError
 from kurobara.providers.fakes.mangadex import FakeMangaDexSite
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
-from tests.factories import Persona, UserFactory, write_providers_file
+from kurobara.search import service as search_service
+from tests.factories import Persona
+from tests.search.conftest import NAMES, SEARCH_TIMEOUT
 
-SEARCH_TIMEOUT = 2.0
-NAMES = ("alpha", "beta", "gamma")
-
-
-@pytest.fixture(scope="module")
-def sites() -> Iterator[dict[str, FakeMangaDexSite]]:
-    running = {name: FakeMangaDexSite(name=name, slow_seconds=5).start() for name in NAMES}
-    yield running
-    for site in running.values():
-        site.stop()
-
-
-@pytest.fixture(autouse=True)
-def healthy_sites(sites: dict[str, FakeMangaDexSite]) -> Iterator[None]:
-    yield
-    for site in sites.values():
-        site.slow_seconds = 5
-        site.set_fault("ok")
-
-
-@pytest.fixture
-def settings_overrides(sites: dict[str, FakeMangaDexSite], tmp_path: Path) -> dict[str, object]:
-    definitions = [site.definition() for site in sites.values()]
-    definitions.append(sites["alpha"].definition("delta", enabled=False))
-    return {
-        "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
-        "search_timeout": SEARCH_TIMEOUT,
-    }
-
-
-@pytest.fixture
-async def user(users: UserFactory) -> Persona:
-    """Any signed-in account may search; the first one registered is the cheapest to make."""
-    return await users.alice()
+pytestmark = pytest.mark.usefixtures("healthy_sites")
 
 
 async def search(
