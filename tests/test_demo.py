@@ -141,7 +141,11 @@ def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
             httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": "ok"})
             assert response.status_code == 200, response.text
             outcome = next(o for o in response.json()["providers"] if o["provider_id"] == name)
-            assert (outcome["status"], outcome["kind"]) == ("error", kind), (fault, outcome)
+            if fault == "slow" and outcome["status"] == "slow":
+                # Its learned deadline (shorter than the timeout) was missed: reported as slow.
+                assert outcome["deadline_ms"], outcome
+            else:
+                assert (outcome["status"], outcome["kind"]) == ("error", kind), (fault, outcome)
             assert elapsed < SEARCH_TIMEOUT + 2, (fault, elapsed)
 
 
