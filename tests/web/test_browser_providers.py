@@ -90,7 +90,7 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
     await expect(madara.locator(".error-kind")).to_have_text("connect")
     assert await madara.locator(".heartbeat .fail").count() >= 3
     await expect(page.locator('[data-count="down"]')).to_have_text("1")
-    await expect(page.locator("[data-overall-text]")).to_have_text("1 of 3 providers down")
+    await expect(page.locator("[data-overall-text]")).to_have_text("1 of 4 providers down")
     await shots("madara-down")
 
     # It comes back: the next check (the monitor re-checks down providers every minute; here a
