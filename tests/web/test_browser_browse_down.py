@@ -65,5 +65,5 @@ async def test_a_down_provider_is_grayed_out_and_can_be_searched_anyway(
     assert "is-unavailable" in (await chip.get_attribute("class") or "")
     assert "include_down=true" in page.url
     others = page.locator("[data-provider-strip] [data-outcome='ok']")
-    assert await others.count() == 2
+    assert await others.count() == 3
     await shots("search-down-anyway")

@@ -230,7 +230,7 @@ async def test_an_admins_phone_shows_no_closed_settings_panel(
 ) -> None:
     await open_dashboard(page, server, "alice")
     panels = page.locator(".manage-row")
-    assert await panels.count() == 3
+    assert await panels.count() == 4
     for index in range(3):
         await expect(panels.nth(index)).to_be_hidden()
     await shots("phone-admin")

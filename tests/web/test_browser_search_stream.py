@@ -57,7 +57,7 @@ async def test_results_arrive_while_a_hanging_provider_is_still_asked(
     await shots("search-still-asking")
 
     message = await wait_done(page)
-    assert message.startswith(f"1 of 3 providers failed: {hanging.title} timed out.")
+    assert message.startswith(f"1 of 4 providers failed: {hanging.title} timed out.")
     assert "Nothing found" not in message
     assert await chip.get_attribute("data-outcome") == "error"
     assert "has-failures" in (await status.get_attribute("class") or "")
