@@ -67,11 +67,11 @@ async def test_results_arrive_while_a_hanging_provider_is_still_asked(
 async def test_when_every_provider_fails_the_page_says_so(
     page: Any, server: Server, fake_sites: FakeSites, shots: Screenshots
 ) -> None:
-    for kind in ("mangadex", "madara", "html"):
+    for kind in ("mangadex", "madara", "html", "mangathemesia"):
         fake_sites.site(kind).set_fault("down")
     await open_search(page, server, "e")
     message = await wait_done(page)
-    assert message.startswith("3 of 3 providers failed:")
+    assert message.startswith("4 of 4 providers failed:")
     assert "refused the connection" in message
     assert "Nothing found" not in message
     assert await page.locator("[data-results] .cover-card").count() == 0
