@@ -161,7 +161,12 @@ def _check_image(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     try:
         with archive.open(info) as entry:
             head = entry.read(16)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        RuntimeError,
+    ) as exc:  # RuntimeError: encrypted or unsupported compression
         raise ArchiveRefused("not_zip", f"entry {info.filename!r} cannot be read: {exc}") from exc
     found = sniff_image(head)
     # A .jpg that is really a PNG is still an image; a .jpg that is text is not.
