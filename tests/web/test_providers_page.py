@@ -47,7 +47,7 @@ async def test_rows_show_status_in_the_seed_colours(
         f"{API}/fake-madara/status", json={"max_consecutive_failures": 1}, headers=alice.headers
     )
     assert patched.status_code == 200
-    for provider_id in ("fake-mangadex", "fake-madara"):
+    for provider_id in ("fake-mangadex", "fake-madara", "fake-mangathemesia"):
         tested = await client.post(f"{API}/{provider_id}/test", headers=alice.headers)
         assert tested.status_code == 200
     disabled = await client.patch(
@@ -85,10 +85,10 @@ async def test_rows_show_status_in_the_seed_colours(
     assert "disabled" in gray.split('data-action="test"')[1][:60]
 
     # The summary counts what the rows show, and the banner names the outage.
-    assert re.search(r'data-count="active">1<', html)
+    assert re.search(r'data-count="active">2<', html)
     assert re.search(r'data-count="down">1<', html)
     assert re.search(r'data-count="disabled">1<', html)
-    assert "1 of 2 providers down" in html
+    assert "1 of 3 providers down" in html
     assert 'href="/providers" aria-current="page"' in html
 
 
@@ -100,8 +100,8 @@ async def test_admin_controls_only_for_admins(
 
     await web_login(client, "alice")
     admin_page = (await client.get("/providers")).text
-    assert admin_page.count('data-action="toggle"') == 3
-    assert admin_page.count('class="manage-form"') == 3
+    assert admin_page.count('data-action="toggle"') == 4  # one per fake site
+    assert admin_page.count('class="manage-form"') == 4
     assert 'name="max_consecutive_failures"' in admin_page
     assert 'data-action="test"' in admin_page
 

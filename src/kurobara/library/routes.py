@@ -339,6 +339,14 @@ async def import_favorites(
     return _job_read(result)
 
 
+def _refused_csv(kind: str, message: str) -> HTTPException:
+    """A refused CSV file as the 422 the OpenAPI document describes: a list of errors."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=[{"type": kind, "loc": ["body"], "msg": message, "input": None}],
+    )
+
+
 @favorites_router.post(
     "/import/csv",
     response_model=ImportReport | ImportJobRead,
@@ -360,13 +368,10 @@ async def import_favorites_csv(
         items = transfer.parse_csv((await request.body()).decode("utf-8-sig"))
     except (UnicodeDecodeError, transfer.CsvRefused) as exc:
         reason = "the file is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail=f"Not a favorites CSV: {reason}."
-        ) from exc
+        raise _refused_csv("not_a_favorites_csv", f"Not a favorites CSV: {reason}.") from exc
     if len(items) > MAX_IMPORT_ITEMS:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"Not imported: at most {MAX_IMPORT_ITEMS} rows per file.",
+        raise _refused_csv(
+            "too_many_rows", f"Not imported: at most {MAX_IMPORT_ITEMS} rows per file."
         )
     return await import_favorites(
         FavoritesImport(items=items), worker, user, db_session, response, background
