@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+from collections import defaultdict
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,15 +24,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.datastructures import State
 
 from kurobara.app import create_app
 from kurobara.config import MIN_PASSWORD_HASH_MEMORY_KIB, MIN_PASSWORD_HASH_TIME_COST, Settings
 from kurobara.db.engine import Database
 from kurobara.db.migrate import upgrade
+from kurobara.users.security import configure_password_hashing
 from tests.factories import UserFactory
 
 T = TypeVar("T")
@@ -224,10 +228,39 @@ def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, object])
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+# Building an app is ~0.25 s of CPU (FastAPI resolves every route's dependencies, at creation
+# and again at the first request), more than most API tests take. An app keeps nothing of a
+# run outside ``app.state``, which its lifespan fills, so a test takes an idle app built from the
+# same settings (all but the database and data directory, which only the lifespan reads) and
+# gives it a fresh state.
+_IDLE_APPS: dict[str, list[FastAPI]] = defaultdict(list)
+
+
+def _app_shape(settings: Settings) -> str:
+    return settings.model_dump_json(exclude={"database_url", "data_dir"})
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings, **state: Any) -> AsyncIterator[FastAPI]:
+    """An app for these settings, its lifespan entered, with ``state`` set before it starts
+    (e.g. a test clock); reused afterwards by the next test of the same settings shape."""
+    idle = _IDLE_APPS[_app_shape(settings)]
+    if idle:
+        application = idle.pop()
+        configure_password_hashing(settings)
+        application.state = State({"settings": settings})
+    else:
+        application = create_app(settings)
+    for name, value in state.items():
+        setattr(application.state, name, value)
+    async with application.router.lifespan_context(application):
+        yield application
+    idle.append(application)
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[object]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings) as application:
         yield application
 
 

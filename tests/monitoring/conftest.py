@@ -12,10 +12,10 @@ import pytest
 import yaml
 from fastapi import FastAPI
 
-from kurobara.app import create_app
 from kurobara.config import Settings
 from kurobara.monitoring.jobs import Monitor
 from kurobara.providers.registry import KINDS
+from tests.conftest import running_app
 from tests.monitoring.sites import KIND, KIND_TARGET, PingSite
 
 START = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -96,9 +96,7 @@ def settings_overrides(
 
 @pytest.fixture
 async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    application.state.clock = clock
-    async with application.router.lifespan_context(application):
+    async with running_app(settings, clock=clock) as application:
         yield application
 
 

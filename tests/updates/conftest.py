@@ -13,11 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kurobara.app import create_app
 from kurobara.config import Settings
 from kurobara.db.types import utcnow
 from kurobara.providers.fakes.html import FakeHtmlSite
 from kurobara.updates.jobs import LibraryUpdater
+from tests.conftest import running_app
 from tests.factories import Persona, write_providers_file
 from tests.monitoring.conftest import ManualClock
 
@@ -69,9 +69,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    application.state.clock = clock
-    async with application.router.lifespan_context(application):
+    async with running_app(settings, clock=clock) as application:
         yield application
 
 
