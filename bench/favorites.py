@@ -358,10 +358,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_server(url: str, data_dir: Path) -> tuple[asyncio.subprocess.Process, str]:
+async def start_server(
+    url: str, data_dir: Path, profile: Path | None = None, source: Path | None = None
+) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(source)} if source is not None else {}),
         "KUROBARA_DATABASE_URL": url,
         "KUROBARA_DATA_DIR": str(data_dir),
         "KUROBARA_SECRET_KEY": SECRET,
@@ -370,7 +373,14 @@ async def start_server(url: str, data_dir: Path) -> tuple[asyncio.subprocess.Pro
     }
     command = [sys.executable, "-m", "uvicorn", "kurobara.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    server = await asyncio.create_subprocess_exec(*command, "--no-access-log", env=env)
+    command.append("--no-access-log")
+    if profile is not None:
+        # py-spy starts the server as its child (no ptrace rights needed over other processes)
+        # and writes collapsed stacks when the server exits.
+        spy = Path(sys.executable).with_name("py-spy")
+        record = ["record", "--format", "raw", "--rate", "250", "--nonblocking"]
+        command = [str(spy), *record, "--output", str(profile), "--", *command]
+    server = await asyncio.create_subprocess_exec(*command, env=env)
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
         for _ in range(300):
@@ -386,6 +396,22 @@ async def start_server(url: str, data_dir: Path) -> tuple[asyncio.subprocess.Pro
     server.terminate()
     await server.wait()
     raise RuntimeError("the server did not become ready in 30 s")
+
+
+def _children(pid: int) -> list[str]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return children.read_text().split() if children.exists() else []
+
+
+async def stop_server(server: asyncio.subprocess.Process, profiled: bool) -> None:
+    """Stop uvicorn; under py-spy, stop its child, so that py-spy writes the profile and ends."""
+    pids = _children(server.pid)
+    if profiled and pids:
+        for pid in pids:
+            os.kill(int(pid), 15)
+    else:
+        server.terminate()
+    await server.wait()
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -409,21 +435,92 @@ def table(backend: str, api: dict[str, Result], db: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
-async def bench_backend(backend: str, url: str, size: Size, concurrency: int) -> str:
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The functions with the most samples in py-spy's collapsed stacks: own time (the frame on
+    top) and total time (anywhere on the stack), as shares of all samples."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        samples += count
+        frames = [_frame(frame) for frame in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+    if not samples:
+        return "no samples"
+    lines = [f"{samples} samples", "", "| own % | function |", "|---:|---|"]
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"| {100 * count / samples:.1f} | {frame} |")
+    lines += ["", "| total % | function |", "|---:|---|"]
+    for frame, count in sorted(total.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"| {100 * count / samples:.1f} | {frame} |")
+    return "\n".join(lines)
+
+
+def _frame(frame: str) -> str:
+    """``func (path/to/module.py:12)`` as ``func (module.py)``: lines merged, paths shortened."""
+    name, _, where = frame.partition(" (")
+    module = where.split(":")[0].rsplit("/", 2)
+    return f"{name} ({'/'.join(module[-2:])})"
+
+
+async def bench_backend(
+    backend: str,
+    url: str,
+    size: Size,
+    concurrency: int,
+    profile: Path | None = None,
+    baseline: Path | None = None,
+) -> str:
     started = time.perf_counter()
     await reset_database(url)
     data = await seed(url, size)
     seeded = time.perf_counter() - started
     print(f"[{backend}] seeded in {seeded:.1f}s", file=sys.stderr)
+    runs: dict[str, dict[str, Result]] = {}
+    # With a baseline (another checkout's src/), its server runs the same scenarios on the same
+    # data right after this checkout's.
+    sources: dict[str, Path | None] = {"now": None}
+    if baseline is not None:
+        sources["baseline"] = baseline
     with tempfile.TemporaryDirectory() as tmp:
-        server, base = await start_server(url, Path(tmp))
-        try:
-            api = await measure_api(base, data, size, concurrency)
-        finally:
-            server.terminate()
-            await server.wait()
+        for label, source in sources.items():
+            server, base = await start_server(
+                url, Path(tmp), profile if label == "now" else None, source
+            )
+            try:
+                runs[label] = await measure_api(base, data, size, concurrency)
+            finally:
+                await stop_server(server, profile is not None and label == "now")
+    if profile is not None:
+        await asyncio.sleep(1)  # py-spy writes its file after the server has gone
+        print(f"[{backend}] profile of the server:\n{profile_summary(profile)}\n", file=sys.stderr)
     db = await measure_db(url, data, size, concurrency)
-    return table(f"**{backend}** (seeded in {seeded:.0f} s)", api, db)
+    report = table(f"**{backend}** (seeded in {seeded:.0f} s)", runs["now"], db)
+    if "baseline" in runs:
+        report += "\n\n" + versus(backend, runs["now"], runs["baseline"])
+    return report
+
+
+def versus(backend: str, now: dict[str, Result], baseline: dict[str, Result]) -> str:
+    lines = [
+        f"{backend}: this checkout against the baseline checkout, same data, same run",
+        "",
+        "| scenario | req/s now | req/s baseline | now / baseline | p50 ms now | p50 ms baseline |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, a in now.items():
+        b = baseline[name]
+        lines.append(
+            f"| {name} | {a.rate:.0f} | {b.rate:.0f} | {a.rate / max(b.rate, 1e-9):.2f}x | "
+            f"{a.pct(0.5):.1f} | {b.pct(0.5):.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -433,6 +530,10 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("KUROBARA_BENCH_POSTGRES_URL"))
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--requests", type=int, help="requests per scenario")
+    parser.add_argument("--profile", type=Path, help="sample the server with py-spy into FILE")
+    parser.add_argument(
+        "--baseline", type=Path, help="also serve from this src/ directory (e.g. main's)"
+    )
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
     if args.requests:
@@ -449,11 +550,21 @@ def main() -> None:
                 print("postgresql: skipped (set --pg-url or KUROBARA_BENCH_POSTGRES_URL)\n")
                 continue
             url = args.pg_url
-            print(asyncio.run(bench_backend(backend, url, size, args.concurrency)) + "\n")
+            print(
+                asyncio.run(
+                    bench_backend(backend, url, size, args.concurrency, args.profile, args.baseline)
+                )
+                + "\n"
+            )
             continue
         with tempfile.TemporaryDirectory(prefix="kurobara-bench-") as tmp:
             url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            print(asyncio.run(bench_backend(backend, url, size, args.concurrency)) + "\n")
+            print(
+                asyncio.run(
+                    bench_backend(backend, url, size, args.concurrency, args.profile, args.baseline)
+                )
+                + "\n"
+            )
 
 
 if __name__ == "__main__":

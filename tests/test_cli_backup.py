@@ -15,6 +15,8 @@ from kurobara.db.engine import Database
 from tests.factories import MangaFactory, UserFactory
 from tests.test_cli_first_run import kurobara
 
+WIDE = {"COLUMNS": "500"}  # a path is not wrapped mid-word by the console
+
 
 def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
     with sqlite3.connect(path) as conn:
@@ -74,3 +76,28 @@ def test_retention_deletes_only_the_oldest_backups(
     names: list[str], keep: int, pruned: list[str]
 ) -> None:
     assert to_prune(names, keep) == pruned
+
+
+def test_backup_and_restore_name_the_files_the_database_does_not_hold(tmp_path: Path) -> None:
+    """Uploaded manga and downloaded chapters are files under the data directory: the backup
+    says it left them out, and a restore into a data directory without them says to copy them."""
+    data = tmp_path / "data"
+    assert kurobara("--data-dir", str(data), "migrate", env=WIDE, cwd=tmp_path).returncode == 0
+    (data / "local" / "m1").mkdir(parents=True)
+    (data / "local" / "m1" / "1.png").write_bytes(b"png")
+    (data / "local" / "m1" / "2.png").write_bytes(b"png")
+    made = kurobara("--data-dir", str(data), "backup", env=WIDE, cwd=tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    said = made.stdout
+    assert f"Not in the backup: {data / 'local'} (uploaded manga, 2 files)" in said
+    assert "downloads" not in said  # nothing downloaded, nothing to say
+
+    [backup_file] = list((data / "backups").iterdir())
+    fresh = tmp_path / "fresh"
+    restored = kurobara(
+        "--data-dir", str(fresh), "restore", str(backup_file), env=WIDE, cwd=tmp_path
+    )
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    said = restored.stdout
+    assert f"copy its data directory's local/ folder to {fresh / 'local'}" in said
+    assert f"downloads/ folder to {fresh / 'downloads'}" in said

@@ -135,9 +135,7 @@ def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
             name = names[index % len(names)]
             switched = httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": fault})
             assert switched.status_code == 200, switched.text
-            started = time.monotonic()
             response = client.get("/api/v1/search", params={"q": "a"})
-            elapsed = time.monotonic() - started
             httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": "ok"})
             assert response.status_code == 200, response.text
             outcome = next(o for o in response.json()["providers"] if o["provider_id"] == name)
@@ -146,7 +144,27 @@ def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
                 assert outcome["deadline_ms"], outcome
             else:
                 assert (outcome["status"], outcome["kind"]) == ("error", kind), (fault, outcome)
-            assert elapsed < SEARCH_TIMEOUT + 2, (fault, elapsed)
+            # Given up at the timeout, not waited out (a slow site answers after 60 s); the
+            # server's own measure, and only that far apart: the machine may be loaded.
+            assert response.json()["ms"] < SEARCH_TIMEOUT * 1000 * 4, (fault, response.json())
+
+
+def test_a_broken_chapter_list_fails_the_check_at_that_stage(demo: Demo) -> None:
+    """The demo's checks are full probes: a site still up whose chapter list broke is a
+    failure at ``chapters``, and works again once its chapters are back."""
+    madara = next(s for s in httpx.get(f"{demo.hub}/sites").json() if s["kind"] == "madara")
+    variant = f"{demo.hub}/sites/{madara['name']}/variant"
+    with signed_in(demo.app) as client:
+        httpx.post(variant, json={"name": "chapters", "value": "broken"}).raise_for_status()
+        failed = client.post(f"/api/v1/providers/{madara['name']}/test").json()
+        httpx.post(variant, json={"name": "chapters", "value": "ajax_new"}).raise_for_status()
+        passed = client.post(f"/api/v1/providers/{madara['name']}/test").json()
+    assert (failed["is_success"], failed["error_kind"], failed["stage"]) == (
+        False,
+        "http_status",
+        "chapters",
+    ), failed
+    assert (passed["is_success"], passed["stage"]) == (True, None), passed
 
 
 def test_demo_registers_only_the_fake_sites(demo: Demo) -> None:

@@ -8,9 +8,6 @@ each time and the whole module stays within about two minutes.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -27,11 +23,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from kurobara.app import create_app
-from kurobara.config import Settings
 from kurobara.db.engine import Database
 from tests.conftest import run_in_thread
 from tests.factories import PASSWORD, MangaFactory
+from tests.web.conftest import start_server, stop_server
 
 EXAMPLES = 20
 # Server-sent events never end; their stream is tested in tests/monitoring/test_events.py.
@@ -52,38 +47,12 @@ def no_undocumented_server_error(ctx: Any, response: Any, case: Any) -> bool | N
 CHECKS = [no_undocumented_server_error, response_schema_conformance, content_type_conformance]
 
 
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, ready: threading.Event) -> None:
-        super().__init__(config)
-        self.ready = ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
-
-
 @dataclass
 class Served:
     base_url: str
     openapi: dict[str, Any]
     headers: dict[str, dict[str, str]]
     manga_id: str
-
-
-def _serve(settings: Settings) -> tuple[_Server, threading.Thread, str]:
-    """The app with its lifespan, in a thread with its own event loop, on a free port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    ready = threading.Event()
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    server = _Server(config, ready)
-    thread = threading.Thread(
-        target=lambda: asyncio.run(server.serve(sockets=[sock])), name="fuzz-server", daemon=True
-    )
-    thread.start()
-    assert ready.wait(30), "the server did not start"
-    return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
 async def _seed_manga(url: str) -> str:
@@ -107,24 +76,18 @@ def _persona(client: httpx.Client, username: str) -> dict[str, str]:
 
 @pytest.fixture
 def served(db_url: str, tmp_path: Path) -> Iterator[Served]:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        database_url=db_url,
-        data_dir=tmp_path,
-        builtin_providers=False,
-        monitor_enabled=False,
-    )
-    server, thread, base_url = _serve(settings)
+    """``kurobara serve`` in its own process (the examples are drawn in this one while it
+    answers), as a user runs it: no built-in providers, no monitor."""
+    proc, server = start_server(db_url, tmp_path, {})
     try:
-        with httpx.Client(base_url=base_url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
             openapi = client.get("/openapi.json").json()
             admin = _persona(client, "alice")  # the first account is the admin
             user = _persona(client, "bob")
         roles = {"anonymous": {}, "user": user, "admin": admin}
-        yield Served(base_url, openapi, roles, run_in_thread(_seed_manga(db_url)))
+        yield Served(server.url, openapi, roles, run_in_thread(_seed_manga(db_url)))
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+        stop_server(proc)
 
 
 def _fuzz(operation: Any, served: Served) -> None:
@@ -163,6 +126,8 @@ def _fuzz(operation: Any, served: Served) -> None:
     run()
 
 
+# About 20 s per database alone; a loaded CI machine (4 workers on 2 cores) took 120 s.
+@pytest.mark.timeout(600)
 def test_no_operation_answers_5xx_or_off_schema(served: Served) -> None:
     schema = schemathesis.openapi.from_dict(served.openapi)
     operations = [result.ok() for result in schema.get_all_operations()]

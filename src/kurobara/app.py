@@ -18,11 +18,18 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kurobara import __version__
 from kurobara.api_docs import install_api_docs
+from kurobara.catalog.jobs import start_catalog
+from kurobara.catalog.routes import catalog_router
 from kurobara.categories.routes import categories_router
 from kurobara.config import Settings
 from kurobara.db.deps import DatabaseDep
 from kurobara.db.engine import Database
 from kurobara.db.instance import get_or_create_secret
+from kurobara.db.scheduled import start_scheduled_backup
+from kurobara.downloads.jobs import start_downloads
+from kurobara.downloads.routes import downloads_router
+from kurobara.failover.jobs import start_scout
+from kurobara.failover.routes import failover_router
 from kurobara.images.links import bind_images
 from kurobara.images.local_routes import local_router
 from kurobara.images.routes import images_router
@@ -33,6 +40,7 @@ from kurobara.manga.routes import manga_router
 from kurobara.middleware import BodyLimit, RequestGuard
 from kurobara.monitoring.jobs import start_monitoring
 from kurobara.monitoring.routes import metrics_router, providers_router
+from kurobara.opds.routes import install as install_opds
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.reading.routes import reading_router
@@ -46,6 +54,7 @@ from kurobara.users.admin_routes import (
     registration_router,
     tokens_router,
 )
+from kurobara.users.cache import UserCache
 from kurobara.users.defaults import default_admin_email
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.security import configure_password_hashing
@@ -97,6 +106,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url)
         stack.push_async_callback(db.dispose)
         app.state.db = db
+        # Cached user rows belong to this database: a new lifespan starts with none.
+        app.state.user_cache = UserCache(settings.auth_cache_seconds)
         if settings.secret_key is not None:
             app.state.secret_key = settings.secret_key.get_secret_value()
         else:
@@ -119,9 +130,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         app.state.images = open_image_proxy(settings, app.state)
         await _bootstrap_admin(settings, db)
+        await start_catalog(app, stack)
         await start_monitoring(app, stack)
         await start_import_worker(app, stack)
         await start_updates(app, stack)
+        await start_downloads(app, stack)
+        await start_scheduled_backup(app, stack)
+        await start_scout(app, stack)
         yield
 
 
@@ -203,17 +218,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(providers_router)
+    api.include_router(catalog_router)
     api.include_router(library_updates_router)
     api.include_router(library_router)
     api.include_router(favorites_router)
     api.include_router(search_router)
     api.include_router(manga_router)
     api.include_router(reading_router)
+    api.include_router(failover_router)
     api.include_router(updates_router)
     api.include_router(notifications_router)
     api.include_router(images_router)
     api.include_router(categories_router)
     api.include_router(local_router)
+    api.include_router(downloads_router)
     api.include_router(admin_users_router)
     api.include_router(registration_router)
     api.include_router(invitations_router)
@@ -221,6 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    install_opds(app, settings)
     install_web(app)
     install_api_docs(app)
     app.add_middleware(

@@ -52,6 +52,14 @@ async def _migrate(settings: Settings) -> str | None:
     return await current_revision(settings.resolved_database_url)
 
 
+async def _prepare(settings: Settings) -> int:
+    """What ``serve`` does before listening: migrate when behind, count the accounts."""
+    from kurobara.db.migrate import upgrade_if_needed
+
+    await upgrade_if_needed(settings.resolved_database_url)
+    return await _user_count(settings)
+
+
 async def _user_count(settings: Settings) -> int:
     from sqlalchemy import func, select
 
@@ -88,8 +96,7 @@ def serve(
     configure_logging(log_level)
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    asyncio.run(_migrate(settings))
-    _announce(settings)
+    _announce(settings, asyncio.run(_prepare(settings)))
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -101,11 +108,11 @@ def serve(
     )
 
 
-def _announce(settings: Settings) -> None:
+def _announce(settings: Settings, user_count: int) -> None:
     """Where the server listens, and how to log in."""
     url = f"http://{settings.host}:{settings.port}/"
     console.print(f"[bold]Kurobara[/bold] on [link={url}]{url}[/link]  ({_safe_url(settings)})")
-    if asyncio.run(_user_count(settings)) == 0:
+    if user_count == 0:
         console.print(
             "No accounts yet: open the page and register; the first account becomes the admin."
         )
@@ -131,7 +138,7 @@ def demo(
     import uvicorn
 
     from kurobara.app import create_app
-    from kurobara.providers.fakes.demo import start_hub, write_providers_file
+    from kurobara.providers.fakes.demo import demo_settings, start_hub, write_providers_file
 
     configure_logging(log_level)
     base = Settings()
@@ -146,11 +153,11 @@ def demo(
             "data_dir": directory,
             "providers_file": write_providers_file(directory, hub.sites.values()),
             "builtin_providers": False,  # only the local fake sites, never the real ones
+            **demo_settings(),
             **({"port": port} if port is not None else {}),
         }
         settings = Settings(**overrides)  # type: ignore[arg-type]
-        asyncio.run(_migrate(settings))
-        _announce(settings)
+        _announce(settings, asyncio.run(_prepare(settings)))
         console.print(f"Fake provider sites, and their fault switches: [link]{hub.url}/[/link]")
         for site in hub.sites.values():
             console.print(f"  {site.kind:<9} {site.name:<15} {site.url}")
@@ -266,6 +273,11 @@ def backup_command(
     console.print(f"Backed up {_safe_url(settings)} to {made}")
     for path in pruned:
         console.print(f"Removed old backup {path.name} (keeping {keep})")
+    for folder, holds, count in db_backup.files_not_in_backup(settings.data_dir):
+        console.print(
+            f"Not in the backup: {folder} ({holds}, {count} files); copy it beside the backup "
+            "(e.g. rsync -a) to keep them"
+        )
 
 
 @app.command("restore")
@@ -283,6 +295,12 @@ def restore_command(
         console.print(f"[red]Not restored:[/red] {exc}.")
         raise typer.Exit(2) from exc
     console.print(f"Restored {backup_file} into {target}; run kurobara migrate if it is older")
+    for name, holds in db_backup.FILE_FOLDERS.items():
+        if not (settings.data_dir / name).is_dir():
+            console.print(
+                f"The {holds} are files, not in the backup: if the old instance had any, copy "
+                f"its data directory's {name}/ folder to {settings.data_dir / name}"
+            )
 
 
 @app.command()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60 * 24 * 7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # How long a process may answer a JWT from its cached user row (users/cache.py); changes
+    # made in this process apply at once, those made by another process within this time.
+    auth_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     # The cost of hashing new passwords; a stored hash keeps verifying with the costs it was made
     # with (argon2 writes them into the hash) and is re-hashed at its owner's next login.
     password_hash_time_cost: int = Field(default=3, ge=MIN_PASSWORD_HASH_TIME_COST, le=1000)
@@ -60,6 +63,9 @@ class Settings(BaseSettings):
     http_max_image_bytes: int = Field(default=32 * 1024 * 1024, ge=64 * 1024, le=1024**3)
     # The longest a 429's Retry-After may pause a provider's requests (seconds).
     http_max_retry_after: float = Field(default=300.0, ge=0, le=86400)
+    # A FlareSolverr (``POST /v1``) that passes Cloudflare-style challenges for the providers;
+    # none by default (docs/providers.md).
+    flaresolverr_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
 
     # Monitoring defaults from the seed
     monitor_enabled: bool = True
@@ -106,15 +112,56 @@ class Settings(BaseSettings):
     library_update_concurrency: int = Field(default=8, ge=1, le=500)
     library_update_provider_concurrency: int = Field(default=2, ge=1, le=100)
 
+    # Scheduled backup (docs/backup.md): every N hours (0: off) a SQLite online backup into
+    # data_dir/backups, the newest ``backup_keep`` kept (0: all). PostgreSQL: pg_dump instead.
+    backup_interval_hours: float = Field(default=0, ge=0, le=24 * 366)
+    backup_keep: int = Field(default=7, ge=0, le=100_000)
+    # Failover (docs/failover.md): a provider down this long (hours) has its series' other
+    # sources searched for and proposed on the Migrate page; how often the scout looks (s),
+    # and how long candidates found for a manga stand before it searches again (hours).
+    migration_after_hours: float = Field(default=48.0, gt=0, le=24 * 365)
+    migration_scan_seconds: float = Field(default=300.0, ge=1, le=86400)
+    migration_rescan_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    migration_scout_enabled: bool = True
+    # The address users reach this server at, for links in notifications; default host:port.
+    public_url: str | None = Field(default=None, max_length=500)
+
     # Image proxy (docs/images.md): the disk cache's bound in MiB (fractions allowed).
     image_cache_mb: float = Field(default=1024, gt=0, le=1024 * 1024)
     # Local archives (docs/local.md): the largest CBZ/ZIP upload, and what it may unpack to.
     upload_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024, le=16 * 1024**3)
     upload_max_unpacked_bytes: int = Field(default=1024**3, ge=1024, le=64 * 1024**3)
+    # Downloads (docs/downloads.md): the Downloader runs in every replica unless switched off;
+    # chapters fetched at once, failures before a chapter is ``failed``, the lease a replica
+    # holds on a chapter (renewed at every page; a dead replica's chapters resume after it).
+    downloads_worker: bool = True
+    download_concurrency: int = Field(default=2, ge=1, le=100)
+    download_max_attempts: int = Field(default=3, ge=1, le=100)
+    download_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+
+    # The provider catalog (docs/catalog.md): the bundled list of theme sites, and community
+    # index URLs (JSON or YAML in the definition format, space- or comma-separated) fetched
+    # every ``catalog_refresh_hours``. Catalog entries are providers only once an admin enables
+    # them; replicas pick up each other's choices within ``catalog_sync_seconds``.
+    catalog_bundled: bool = True
+    catalog_urls: Annotated[list[str], NoDecode] = Field(default_factory=list, max_length=20)
+    catalog_refresh_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    catalog_sync_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     notify_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     notify_webhook: str | None = None
     metrics_token: SecretStr | None = None
+
+    @field_validator("catalog_urls", mode="before")
+    @classmethod
+    def _split_catalog_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list):
+            for url in value:
+                if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+                    raise ValueError(f"catalog URL {url!r} is not an http:// or https:// URL")
+        return value
 
     @field_validator("notify_urls", mode="before")
     @classmethod

@@ -4,8 +4,10 @@ people are told which characters are allowed. Used by the API's 422 handler (the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from fastapi import HTTPException, status
 
 # The patterns of our schemas, each said in words.
 PATTERN_WORDS = {
@@ -38,3 +40,10 @@ def readable(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             shaped["msg"] = words[:1].upper() + words[1:]
         out.append(shaped)
     return out
+
+
+def unprocessable(kind: str, loc: Sequence[str], items: Iterable[tuple[str, Any]]) -> HTTPException:
+    """A 422 a route raises itself, in the list-of-errors shape of the validation handler (and
+    of the OpenAPI document): one error of ``kind`` at ``loc`` per ``(msg, input)``."""
+    detail = [{"type": kind, "loc": list(loc), "msg": msg, "input": value} for msg, value in items]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)

@@ -90,9 +90,13 @@ async def test_import_stores_the_manga_and_its_source(
         list(series.genres),
     )
     assert body["nsfw"] is False
-    assert body["sources"] == [
-        {"provider_id": "md", "external_id": series.id, "url": f"{site.url}/title/{series.id}"}
-    ]
+    [source] = body["sources"]
+    assert {k: source[k] for k in ("provider_id", "external_id", "url")} == {
+        "provider_id": "md",
+        "external_id": series.id,
+        "url": f"{site.url}/title/{series.id}",
+    }
+    assert source["id"]  # the link's own id, for unlinking it (docs/failover.md)
     read = await client.get(f"/api/v1/manga/{body['id']}", headers=user.headers)
     assert read.json() == body
 

@@ -51,3 +51,26 @@ def test_check_named_providers_and_refuse_unknown_ones() -> None:
     unknown = runner.invoke(app, ["providers", "check", "nope"])
     assert unknown.exit_code == 2
     assert runner.invoke(app, ["providers", "check"]).exit_code == 2
+
+
+@pytest.mark.usefixtures("env")
+def test_the_list_stays_readable_at_80_columns(
+    sites: list[PingSite], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    sites[1].set_fault("error")
+    runner = CliRunner()
+    runner.invoke(app, ["providers", "check", "--all"])
+    listed = runner.invoke(app, ["providers", "list"], terminal_width=80)
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert all(len(line) <= 80 for line in lines), listed.output
+    table = [line for line in lines if line.count("│") > 3]
+    assert "…" not in "".join(table), listed.output  # no cell cut short
+    rows = {line.split("│")[1].strip(): line for line in table}
+    assert "active" in rows["site0"]
+    assert "100%" in rows["site0"]
+    # The error follows the table, in words, where it can wrap.
+    below = " ".join(lines[lines.index(next(line for line in lines if "└" in line)) + 1 :])
+    assert "site1: The site has a problem of its own (HTTP 500)" in below
+    assert "http_status at health: " in below  # and the raw error, with its stage, under it

@@ -20,7 +20,7 @@ from tests.providers.conftest import TIMEOUT, make_provider
 
 @pytest.fixture
 def site() -> Iterator[FakeHtmlSite]:
-    with FakeHtmlSite(slow_seconds=5) as running:
+    with FakeHtmlSite(slow_seconds=10) as running:
         yield running
 
 
@@ -158,7 +158,7 @@ async def test_every_fault_is_its_error_kind_within_the_timeout(
     with pytest.raises(ProviderError) as caught:
         await OPERATIONS[operation](provider, site)
     assert caught.value.kind == kind
-    assert time.monotonic() - started < TIMEOUT + 1
+    assert time.monotonic() - started < site.slow_seconds  # given up, not waited out
 
 
 @pytest.mark.parametrize(("fault", "kind"), FAULTS)

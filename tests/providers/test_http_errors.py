@@ -16,7 +16,7 @@ from tests.providers.sites import FakeResolver, PingSite
 
 @pytest.fixture
 def site() -> Iterator[PingSite]:
-    with PingSite(slow_seconds=5) as running:
+    with PingSite(slow_seconds=10) as running:
         yield running
 
 
@@ -47,7 +47,7 @@ async def test_fault_is_classified_within_the_timeout(
         await http.get("ping", site.url)
     assert caught.value.kind == kind
     assert caught.value.status_code == status
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < site.slow_seconds  # given up, not waited out
 
 
 async def test_site_comes_back_on_the_same_port(site: PingSite, http: HttpClient) -> None:

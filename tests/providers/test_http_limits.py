@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import psutil
@@ -113,6 +114,28 @@ async def test_cancelled_waiters_give_their_slots_back(site: PingSite, http: Htt
     async with asyncio.timeout(10):
         response = await http.get("ping", site.url, timeout=5)
     assert response.status_code == 200
+
+
+async def test_a_check_after_twenty_cancelled_searches_takes_its_own_timeout(
+    madara: FakeMadaraSite, http: HttpClient
+) -> None:
+    # The issue's case: 20 searches queued behind a slow provider and cancelled used to keep
+    # their slots, so a check with timeout=1 behind them took 19.5 s.
+    provider = make_provider(MadaraProvider, madara, http, health={})
+    http.set_rate(provider.id, 1)
+    await http.get(provider.id, madara.url)
+    searches = [asyncio.create_task(provider.search("a")) for _ in range(20)]
+    await asyncio.sleep(0.1)
+    for task in searches:
+        task.cancel()
+    await asyncio.gather(*searches, return_exceptions=True)
+    started = time.perf_counter()
+    result = await provider.health_check(1)
+    took = time.perf_counter() - started
+    assert took < 10  # behind the cancelled searches' slots it would be 19 s or more
+    assert result.ok, result.error
+    assert result.response_ms is not None
+    assert result.response_ms < 1000
 
 
 async def test_a_checks_response_time_is_the_exchange_not_the_queue(

@@ -160,6 +160,21 @@ def test_chapter_list_in_another_language_and_the_coin_modal() -> None:
     assert skipped == [("Chapitre 2", "locked chapter (coins or lock icon)")]
 
 
+@pytest.mark.parametrize(
+    ("data_num", "locked"), [("3 \N{LOCK}", True), ("\N{LOCK}3", True), ("3", False)]
+)
+def test_a_lock_in_the_rows_number_leaves_the_chapter_out(data_num: str, locked: bool) -> None:
+    page = f"""<div id="chapterlist"><ul>
+      <li data-num="{data_num}"><a href="https://s.test/x-chapter-3/"><span class="chapternum">
+        Chapter 3</span></a></li></ul></div>"""
+    chapters, skipped = parse_chapter_list(
+        parse_html(page, what="t"), page_url="https://s.test/series/x/",
+        params=MangaThemesiaParams(manga_path="series"),
+    )  # fmt: skip
+    assert [c.external_id for c in chapters] == ([] if locked else ["x-chapter-3"])
+    assert skipped == ([("Chapter 3", "locked chapter (lock in its number)")] if locked else [])
+
+
 def test_script_images_read_the_first_source() -> None:
     html = 'x<script>ts_reader.run({"sources":[{"images":["a.jpg","b.jpg"]}]});</script>'
     assert script_images(html) == ["a.jpg", "b.jpg"]

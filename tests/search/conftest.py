@@ -13,11 +13,16 @@ from tests.factories import Persona, UserFactory, write_providers_file
 
 SEARCH_TIMEOUT = 2.0
 NAMES = ("alpha", "beta", "gamma")
+# A ``slow`` site answers after this long: ten times the search timeout, so that a test can tell
+# "given up at the deadline" from "waited out" by the wall clock even on a loaded machine.
+SLOW_SECONDS = 20.0
 
 
 @pytest.fixture(scope="module")
 def sites() -> Iterator[dict[str, FakeMangaDexSite]]:
-    running = {name: FakeMangaDexSite(name=name, slow_seconds=5).start() for name in NAMES}
+    running = {
+        name: FakeMangaDexSite(name=name, slow_seconds=SLOW_SECONDS).start() for name in NAMES
+    }
     yield running
     for site in running.values():
         site.stop()
@@ -27,7 +32,7 @@ def sites() -> Iterator[dict[str, FakeMangaDexSite]]:
 def healthy_sites(sites: dict[str, FakeMangaDexSite]) -> Iterator[None]:
     yield
     for site in sites.values():
-        site.slow_seconds = 5
+        site.slow_seconds = SLOW_SECONDS
         site.set_fault("ok")
 
 

@@ -4,7 +4,6 @@ and never a 500 whatever the sites do."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.search import service as search_service
 from tests.factories import Persona
-from tests.search.conftest import NAMES, SEARCH_TIMEOUT
+from tests.search.conftest import NAMES, SEARCH_TIMEOUT, SLOW_SECONDS
 
 pytestmark = pytest.mark.usefixtures("healthy_sites")
 
@@ -99,27 +98,28 @@ async def test_hanging_provider_is_cut_at_its_deadline_while_others_answer(
     client: httpx.AsyncClient, user: Persona, sites: dict[str, FakeMangaDexSite]
 ) -> None:
     sites["gamma"].set_fault("slow")
-    started = time.monotonic()
     body = await search(client, user, q="the")
-    elapsed = time.monotonic() - started
     by_id = outcomes(body)
     assert by_id["gamma"]["status"] == "error"
     assert by_id["gamma"]["kind"] == "timeout"
     assert by_id["alpha"]["status"] == by_id["beta"]["status"] == "ok"
     assert {r["provider_id"] for r in body["results"]} == {"alpha", "beta"}
-    assert SEARCH_TIMEOUT <= elapsed < SEARCH_TIMEOUT + 1.5
+    # Asked until its deadline and then given up, long before the site's own answer.
+    # Only that far apart: a loaded machine can stall the event loop for seconds.
+    assert by_id["gamma"]["ms"] >= SEARCH_TIMEOUT * 1000
+    assert body["ms"] < SLOW_SECONDS * 1000 / 4
 
 
 async def test_latency_is_the_slowest_provider_not_the_sum(
     client: httpx.AsyncClient, user: Persona, sites: dict[str, FakeMangaDexSite]
 ) -> None:
     for site in sites.values():
-        site.slow_seconds = 0.8
+        site.slow_seconds = 1.5
         site.set_fault("slow")
     body = await search(client, user, q="the")
     assert [o["status"] for o in body["providers"][:3]] == ["ok"] * 3
-    assert all(o["ms"] >= 800 for o in body["providers"][:3])
-    assert 800 <= body["ms"] < 1600  # the sum would be 2400
+    assert all(o["ms"] >= 1500 for o in body["providers"][:3])
+    assert 1500 <= body["ms"] < 4500  # asked at once: the sum of three in turn would be 4500
 
 
 @pytest.mark.parametrize(
@@ -142,9 +142,10 @@ async def test_fault_is_an_outcome_not_a_500(
     http_status: int | None,
 ) -> None:
     sites["beta"].set_fault(fault)
-    started = time.monotonic()
     body = await search(client, user, q="the")
-    assert time.monotonic() - started < SEARCH_TIMEOUT + 1.5
+    # Given up at the timeout, not waited out (the server's own measure, and only that far
+    # apart: a loaded machine can stall the event loop for seconds).
+    assert body["ms"] < SLOW_SECONDS * 1000 / 4
     beta = outcomes(body)["beta"]
     assert (beta["status"], beta["kind"], beta["http_status"]) == ("error", kind, http_status)
     assert beta["message"]

@@ -16,7 +16,6 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,9 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import PASSWORD_HASHING_ENV, empty_database, require_service
+from tests.web.forkserver import ForkedProcess, ForkServer
+
+WAIT_MS = 20_000  # Playwright's waits and expect(), for every browser test
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -85,10 +87,11 @@ class Server:
             assert response.status_code == 201, response.text
 
 
-def _start(
+def start_server(
     db_url: str, directory: Path, server_env: dict[str, str]
-) -> tuple[subprocess.Popen[bytes], Server]:
-    """``python -m kurobara serve`` as a user runs it, ready; the caller stops it."""
+) -> tuple[ForkedProcess, Server]:
+    """``kurobara serve`` as a user runs it (forked ready-imported: ``tests/web/forkserver.py``),
+    ready; the caller stops it."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("KUROBARA_")} | {
         "KUROBARA_DATABASE_URL": db_url,
         "KUROBARA_DATA_DIR": str(directory),
@@ -99,23 +102,19 @@ def _start(
     }
     port = free_port()
     served = Server(url=f"http://127.0.0.1:{port}", log=directory / "serve.log")
-    with served.log.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kurobara", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-        )
+    proc = FORKS.start(["serve", "--port", str(port)], env, directory, served.log)
     try:
         _wait_until_ready(proc, served.url, served.log)
     except BaseException:
-        _stop(proc)
+        stop_server(proc)
         raise
     return proc, served
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+FORKS = ForkServer()
+
+
+def stop_server(proc: ForkedProcess) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=15)
@@ -132,7 +131,7 @@ class ServerPool:
 
     directory: Path
     template: Path
-    running: dict[str, tuple[subprocess.Popen[bytes], Server]] = field(default_factory=dict)
+    running: dict[str, tuple[ForkedProcess, Server]] = field(default_factory=dict)
 
     @property
     def sqlite_path(self) -> Path:
@@ -159,12 +158,12 @@ class ServerPool:
             del self.running[db_url]
         directory = self.directory / f"server-{len(self.running) + 1}"
         directory.mkdir(exist_ok=True)
-        self.running[db_url] = _start(db_url, directory, {})
+        self.running[db_url] = start_server(db_url, directory, {})
         return self.running[db_url][1]
 
     def stop(self) -> None:
         for proc, _ in self.running.values():
-            _stop(proc)
+            stop_server(proc)
         self.running.clear()
 
 
@@ -208,15 +207,16 @@ def server(
         pool: ServerPool = request.getfixturevalue("server_pool")
         yield pool.server(db_url)
         return
-    proc, served = _start(db_url, tmp_path, server_env)
+    proc, served = start_server(db_url, tmp_path, server_env)
     try:
         yield served
     finally:
-        _stop(proc)
+        stop_server(proc)
 
 
-def _wait_until_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
+def _wait_until_ready(proc: ForkedProcess, url: str, log: Path) -> None:
+    # Generous: on a loaded machine (shared CI cores) start-up alone has taken over 30 s.
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail("server exited:\n" + log.read_text())
@@ -241,6 +241,11 @@ async def session_browser() -> AsyncIterator[Any]:
     except ImportError:  # pragma: no cover - the dev extras install it
         require_service("Playwright", False, "pip install -e '.[dev]'")
         raise
+    from playwright.async_api import expect
+
+    # Waits end when the page is ready; the bound only decides how long a broken page takes to
+    # fail. CI's machine is about twice as slow as a developer's under the full suite.
+    expect.set_options(timeout=WAIT_MS)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
@@ -318,7 +323,7 @@ async def page(
     context = await browser.new_context(
         base_url=server.url, viewport=viewport, color_scheme=color_scheme
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     tab = await context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
@@ -365,8 +370,12 @@ def fake_sites(tmp_path: Path) -> Iterator[FakeSites]:
     try:
         for site in hub.sites.values():
             site.slow_seconds = 5
-        # The monitor's own interval rules, not the demo's one-minute checks.
-        path = write_providers_file(tmp_path / "providers", hub.sites.values(), check_interval=None)
+        # The monitor's own interval rules, not the demo's one-minute checks; the sites' canary
+        # searches, not full probes, whose five requests a test's short check timeout and
+        # MangaDex's request rate do not allow (stages: tests/monitoring/test_probe_stages.py).
+        path = write_providers_file(
+            tmp_path / "providers", hub.sites.values(), check_interval=None, full_probes=False
+        )
         yield FakeSites(hub=hub, providers_file=path)
     finally:
         hub.stop()

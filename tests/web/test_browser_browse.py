@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
 from tests.factories import PASSWORD
 from tests.web.conftest import PHONE, FakeSites, Screenshots, Server
@@ -53,8 +54,10 @@ async def search_for(page: Any, query: str) -> None:
     await page.get_by_label("Title").fill(query)
     await page.get_by_label("Title").press("Enter")
     await page.locator("[data-results] .cover-card").first.wait_for()
+    # Results stream in as each provider answers (the grid is no longer busy at the first);
+    # the search is over once the summary came.
     await page.wait_for_function(
-        "() => !document.querySelector('[data-results]').hasAttribute('aria-busy')"
+        "() => document.querySelector('[data-search-status]').dataset.state === 'done'"
     )
 
 
@@ -165,7 +168,7 @@ async def test_bulk_actions_export_and_import_on_the_collection_pages(
     await log_in(page, "bob")
     await page.wait_for_url("**/favorites")
     cards = page.locator("[data-collection] .cover-card")
-    assert await cards.count() == 4
+    await expect(cards).to_have_count(4)
     assert "1\u20134 of 4" in await page.locator(".pager").inner_text()
 
     boxes = page.locator("[data-select]")
@@ -177,7 +180,7 @@ async def test_bulk_actions_export_and_import_on_the_collection_pages(
     await shots("favorites-selected")
     await page.get_by_role("button", name="Unfavorite").click()
     await page.get_by_text("Unfavorited 2.").wait_for()
-    assert await cards.count() == 2
+    await expect(cards).to_have_count(2)
     await shots("favorites-after-bulk")
 
     async with page.expect_download() as download_info:
@@ -194,15 +197,15 @@ async def test_bulk_actions_export_and_import_on_the_collection_pages(
     summary = page.locator("[data-import-summary]")
     await summary.get_by_text("Import finished").wait_for()
     assert "0 imported, 2 already there, 1 failed" in await summary.inner_text()
-    assert await page.locator("[data-import-rows] tr").count() == 3
+    await expect(page.locator("[data-import-rows] tr")).to_have_count(3)
     await shots("favorites-import-report")
 
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Library").click()
     await page.wait_for_url("**/library")
-    assert await cards.count() == 4
+    await expect(cards).to_have_count(4)
     await page.get_by_label("Show").select_option("false")
     await page.wait_for_url("**is_favorite=false**")
-    assert await cards.count() == 2
+    await expect(cards).to_have_count(2)
     await page.get_by_label("Select all on this page").check()
     assert await page.locator("[data-selected-count]").inner_text() == "2 selected"
     await shots("library-not-favorites")
@@ -212,7 +215,7 @@ async def test_bulk_actions_export_and_import_on_the_collection_pages(
     await page.locator(".empty").wait_for()
     await page.get_by_label("Show").select_option("")
     await page.wait_for_url(lambda url: "is_favorite=false" not in url)
-    assert await cards.count() == 2
+    await expect(cards).to_have_count(2)
     assert {await c.locator(".cover-title").inner_text() for c in await cards.all()} <= set(titles)
     await page.get_by_label("Search titles").fill("zzzz-nothing")
     await page.get_by_label("Search titles").press("Enter")

@@ -105,7 +105,7 @@ async def test_removing_asks_first_and_undo_puts_the_entry_back(
     await dialog.wait_for()
     await shots("remove-confirm")
     await dialog.get_by_role("button", name="Cancel").click()
-    assert await cards.count() == 1
+    await expect(cards).to_have_count(1)
 
     await page.get_by_role("button", name="Remove", exact=True).click()
     await dialog.locator("[data-confirm]").click()

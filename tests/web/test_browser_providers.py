@@ -4,6 +4,7 @@ regular users get no admin controls (and the API refuses them anyway)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.factories import PASSWORD
 from tests.web.conftest import PHONE, FakeSites, Screenshots, Server
+from tests.web.test_browser_browse import api_token
 
 pytestmark = pytest.mark.browser
 
@@ -88,6 +90,14 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
     await expect(madara).to_have_attribute("data-status", "down", timeout=LIVE_TIMEOUT_MS)
     await expect(madara.locator('[data-field="badge"]')).to_have_text("Down")
     await expect(madara.locator(".error-kind")).to_have_text("connect")
+    # The OS's words become plain ones; the raw text is one click away (issue 16 item 6).
+    await expect(madara.locator(".error-message")).to_have_text(
+        "Could not connect to the site: nothing answered at its address"
+    )
+    raw = madara.locator("details.error-details")
+    await expect(raw.locator("code")).not_to_be_visible()
+    await raw.locator("summary").click()
+    await expect(raw.locator("code")).to_contain_text("Connect call failed")
     assert await madara.locator(".heartbeat .fail").count() >= 3
     await expect(page.locator('[data-count="down"]')).to_have_text("1")
     await expect(page.locator("[data-overall-text]")).to_have_text("1 of 4 providers down")
@@ -128,12 +138,45 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
     fake_sites.site("mangadex").set_fault("error")
     await button.click()
     await expect(mangadex.locator('[data-field="result"]')).to_contain_text(
-        "✗ http_status", timeout=LIVE_TIMEOUT_MS
+        "✗ The site has a problem of its own (HTTP 500)", timeout=LIVE_TIMEOUT_MS
     )
     # One failure is below the threshold of 3: the provider stays up, the error is shown.
     await expect(mangadex.locator(".error-kind")).to_contain_text("http_status")
     await shots("test-now-failed")
     await assert_same_document(page)
+
+
+async def test_an_outage_before_the_stream_opens_is_caught_up(
+    page: Any, server: Server, fake_sites: FakeSites
+) -> None:
+    """The page is rendered, then its event stream opens: what changed in between is fetched
+    when the stream opens, not left for the provider's next check (a minute later when down)."""
+    await open_dashboard(page, server, "dora")
+    headers = api_token(server, "dora")
+    with server.api() as client:
+        await expect(row(page, "fake-madara")).to_have_attribute(
+            "data-status", "active", timeout=LIVE_TIMEOUT_MS
+        )
+        opened = asyncio.Event()
+
+        async def hold(route: Any) -> None:
+            await opened.wait()
+            await route.continue_()
+
+        await page.route("**/api/v1/providers/events", hold)
+        await page.reload()
+        await expect(row(page, "fake-madara")).to_have_attribute("data-status", "active")
+        fake_sites.site("madara").set_fault("down")
+        for _ in range(10):  # tests and the monitor's quick retries confirm the outage
+            response = client.post("/api/v1/providers/fake-madara/test", headers=headers)
+            assert response.status_code == 200, response.text
+            status = client.get("/api/v1/providers/fake-madara", headers=headers).json()
+            if status["status"] == "down":
+                break
+        assert status["status"] == "down", status
+        opened.set()
+        await expect(page.locator("[data-live-indicator]")).to_have_attribute("data-state", "live")
+        await expect(row(page, "fake-madara")).to_have_attribute("data-status", "down")
 
 
 async def test_admin_changes_interval_threshold_and_disables_a_provider(
@@ -202,8 +245,8 @@ async def test_regular_user_gets_no_admin_controls_and_is_refused(
     await open_dashboard(page, server, "bob")
     mangadex = row(page, "fake-mangadex")
     await expect(mangadex).to_have_attribute("data-status", "active", timeout=LIVE_TIMEOUT_MS)
-    assert await page.get_by_role("switch").count() == 0
-    assert await page.locator("[data-action=manage], .manage-row, .manage-form").count() == 0
+    await expect(page.get_by_role("switch")).to_have_count(0)
+    await expect(page.locator("[data-action=manage], .manage-row, .manage-form")).to_have_count(0)
     await expect(mangadex.get_by_role("button", name="Test now")).to_be_visible()
     # A phone shows each provider as a card: rows stack instead of scrolling sideways.
     width = await page.evaluate("document.documentElement.scrollWidth")
@@ -230,7 +273,7 @@ async def test_an_admins_phone_shows_no_closed_settings_panel(
 ) -> None:
     await open_dashboard(page, server, "alice")
     panels = page.locator(".manage-row")
-    assert await panels.count() == 4
+    await expect(panels).to_have_count(4)
     for index in range(3):
         await expect(panels.nth(index)).to_be_hidden()
     await shots("phone-admin")

@@ -1,17 +1,21 @@
 """The reader in a real Chromium against the demo's fake sites: paged left-to-right and
 right-to-left, the vertical strip, the three fits, remembered per manga; counter, slider, keys,
 full screen and the end-of-chapter panel on a desktop; taps, swipes and the touch hint on a
-phone."""
+phone; the layout following the user to another device; and the pages fetched ahead (the next
+pages, and near the end the next chapter's first pages), observed as the browser's requests."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.factories import PASSWORD
-from tests.web.conftest import PHONE, FakeSites, Screenshots, Server, screenshot_dir
+from tests.web.conftest import DESKTOP, PHONE, FakeSites, Screenshots, Server, screenshot_dir
 from tests.web.test_browser_account import log_in
 from tests.web.test_browser_browse import api_token
 
@@ -99,10 +103,17 @@ def saved(last_page: int) -> Any:
 
 
 async def choose(page: Any, label: str) -> None:
+    """Pick a mode or fit in the settings panel and wait for the server to keep it."""
     settings = page.locator("[data-settings]")
     if not await settings.evaluate("(d) => d.open"):
         await settings.locator("summary").click()
-    await settings.get_by_label(label, exact=True).check()
+    radio = settings.get_by_label(label, exact=True)
+    if await radio.is_checked():
+        return
+    async with page.expect_response(
+        lambda r: r.request.method == "PUT" and r.url.endswith("/reader-preferences") and r.ok
+    ):
+        await radio.check()
 
 
 async def test_reader_on_a_desktop(
@@ -164,6 +175,8 @@ async def test_reader_on_a_desktop(
     headers = api_token(server, "erin")
     async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
         listed = (await client.get(f"/api/v1/manga/{first['id']}/chapters")).json()["chapters"]
+        kept = (await client.get(f"/api/v1/manga/{first['id']}/reader-preferences")).json()
+    assert (kept["mode"], kept["fit"], kept["remembered"]) == ("rtl", "height", True)
     assert [c["read"] for c in listed[:3]] == [False, True, False]
     assert listed[2]["last_page"] == 2
 
@@ -254,13 +267,43 @@ async def test_reader_on_a_phone(
         await phone.touchscreen.tap(stage["x"] + stage["width"] / 2, middle_y)
         await phone.locator("[data-controls]").wait_for()
 
-        await choose(phone, "Vertical (webtoon)")
-        await choose(phone, "Width")
+        async with phone.expect_response(layout_saved("vertical", "height")):
+            await choose(phone, "Vertical (webtoon)")
+        async with phone.expect_response(layout_saved("vertical", "width")):
+            await choose(phone, "Width")
         await phone.locator("[data-settings] summary").click()
         await shots("phone-vertical")
         assert not errors, errors
     finally:
         await context.close()
+
+    # The choice is the server's: another device (a desktop browser) opens this manga in it.
+    desktop = await browser.new_context(base_url=server.url, viewport=DESKTOP)
+    try:
+        other = await desktop.new_page()
+        await other.goto(reader_path(manga, manga["chapters"][0]))
+        await log_in(other, "finn")
+        await other.wait_for_url("**/read/**")
+        assert await other.locator("[data-reader]").get_attribute("data-layout") == "strip"
+        assert await other.get_by_label("Vertical (webtoon)", exact=True).is_checked()
+        assert await other.get_by_label("Width", exact=True).is_checked()
+    finally:
+        await desktop.close()
+
+
+def layout_saved(mode: str, fit: str) -> Any:
+    """Matches the reader's save of this layout, answered by the server."""
+
+    def match(response: Any) -> bool:
+        request = response.request
+        return (
+            request.method == "PUT"
+            and request.url.endswith("/reader-preferences")
+            and response.ok
+            and (request.post_data_json or {}) == {"mode": mode, "fit": fit}
+        )
+
+    return match
 
 
 async def swipe(context: Any, phone: Any, from_x: float, to_x: float, y: float) -> None:
@@ -275,3 +318,57 @@ async def swipe(context: Any, phone: Any, from_x: float, to_x: float, y: float) 
         )
     await cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     await cdp.detach()
+
+
+async def wait_requested(requested: list[str], paths: list[str], timeout: float = 15) -> None:
+    """Until the browser has asked for every one of ``paths``."""
+    deadline = time.monotonic() + timeout
+    while not set(paths) <= set(requested):
+        assert time.monotonic() < deadline, sorted(set(paths) - set(requested))
+        await asyncio.sleep(0.05)
+
+
+async def test_reader_fetches_the_next_pages_and_the_next_chapters_first_pages(
+    page: Any, server: Server, fake_sites: FakeSites
+) -> None:
+    server.register("gwen", PASSWORD)
+    manga, _ = two_manga(server, api_token(server, "gwen"), mangadex(fake_sites))
+    chapter, following = manga["chapters"][0], manga["chapters"][1]
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(urlsplit(request.url).path))
+    await page.goto(reader_path(manga, chapter))
+    await log_in(page, "gwen")
+    await page.wait_for_url("**/read/**")
+    paths = [
+        urlsplit(src).path
+        for src in await page.eval_on_selector_all(
+            "[data-page] img", "(all) => all.map((i) => i.src)"
+        )
+    ]
+    total = len(paths)
+    assert total >= 4
+    await wait_counter(page, f"1 / {total}")
+    # On page 1: the three pages after it are fetched before they are shown ...
+    await wait_requested(requested, paths[:4])
+    # ... the rest of the chapter and the next chapter's page list not yet.
+    assert not set(paths[4:]) & set(requested), [paths.index(p) for p in requested if p in paths]
+    assert not [path for path in requested if f"/chapters/{following['id']}/" in path]
+
+    # Near the end, the next chapter's page list and its first three pages.
+    async with page.expect_response(
+        lambda r: f"/chapters/{following['id']}/pages" in r.url
+    ) as listed:
+        await page.keyboard.press("End")
+    next_paths = [urlsplit(p["url"]).path for p in (await (await listed.value).json())["pages"]]
+    await wait_counter(page, f"{total} / {total}")
+    await wait_requested(requested, paths[-2:] + next_paths[:3])
+    assert not set(next_paths[3:]) & set(requested)
+    fetched = [path for path in requested if path in set(next_paths)]
+    assert len(fetched) == min(3, len(next_paths))  # each once
+
+    # The next chapter opens with its first pages at hand (the browser's cache has them).
+    await page.keyboard.press("Space")
+    async with page.expect_event("load"):
+        await page.keyboard.press("ArrowRight")
+    await page.wait_for_url(f"**/read/{following['id']}")
+    await image_box(page, 1)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
 from tests.factories import PASSWORD
 from tests.web.conftest import FakeSites, Screenshots, Server
@@ -74,7 +75,7 @@ async def test_when_every_provider_fails_the_page_says_so(
     assert message.startswith("4 of 4 providers failed:")
     assert "refused the connection" in message
     assert "Nothing found" not in message
-    assert await page.locator("[data-results] .cover-card").count() == 0
+    await expect(page.locator("[data-results] .cover-card")).to_have_count(0)
     await shots("search-all-failed")
 
 
@@ -98,11 +99,16 @@ async def test_stars_show_existing_favorites(
     await page.wait_for_url("**/search?q=e")
     await wait_done(page)
     pressed = page.locator("[data-results] [data-star][aria-pressed='true']")
-    assert await pressed.count() == 1
+    await expect(pressed).to_have_count(1)
     assert await pressed.get_attribute("aria-label") == f"Favorite {result['title']}"
     await shots("search-favorite-starred")
     # Unstarring it goes straight to the favorite: the card already knows its manga.
-    await pressed.click()
+    # The star turns at once; the favorite is gone once the DELETE it sent has been answered.
+    async with page.expect_response(
+        lambda r: r.request.method == "DELETE" and f"/favorites/{manga_id}" in r.url
+    ) as unstarred:
+        await pressed.click()
+    assert (await unstarred.value).ok
     await page.wait_for_function(
         "() => !document.querySelector(\"[data-results] [data-star][aria-pressed='true']\")"
     )

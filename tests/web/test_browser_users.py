@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from tests.factories import PASSWORD
 from tests.web.conftest import Screenshots, Server
@@ -31,7 +32,7 @@ async def test_admin_manages_users_and_invites_someone(
     page.on("dialog", lambda dialog: dialog.accept())
     await bob_row.get_by_role("button", name="Delete").click()
     await page.get_by_text("deleted with their library").wait_for()
-    assert await page.locator('tr[data-user="bob"]').count() == 0
+    await expect(page.locator('tr[data-user="bob"]')).to_have_count(0)
     await page.get_by_role("button", name="Close registration").click()
     await page.get_by_text("Registration is closed").first.wait_for()
     await page.get_by_label("Note (who it is for)").fill("for dave")

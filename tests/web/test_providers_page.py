@@ -76,6 +76,11 @@ async def test_rows_show_status_in_the_seed_colours(
     assert ">Down</span>" in down
     assert '<span class="fail" title="' in down
     assert 'class="error-kind"' in down
+    # In words, with the raw text kept in a <details> (issue 16 item 6).
+    assert "Could not connect to the site: nothing answered at its address" in down
+    assert (
+        '<details class="error-details"><summary>Details</summary><code>connection failed:' in down
+    )
 
     gray = row_of(html, "fake-html")
     assert "is-disabled" in gray

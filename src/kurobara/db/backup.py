@@ -5,13 +5,33 @@ PostgreSQL instances use ``pg_dump``/``pg_restore`` instead (README, "Backups").
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 BACKUP_PREFIX = "kurobara-"
 BACKUP_SUFFIX = ".db"
+
+
+# Folders of the data directory whose files the database only points at: a backup of the
+# database does not hold them, so they are copied beside it (README, "Backups").
+FILE_FOLDERS: dict[str, str] = {
+    "local": "uploaded manga",
+    "downloads": "downloaded chapters",
+}
+
+
+def files_not_in_backup(data_dir: Path) -> list[tuple[Path, str, int]]:
+    """The data directory's folders of files that a database backup leaves out, each with what
+    it holds and how many files it has; only the folders that have any."""
+    found = []
+    for name, holds in FILE_FOLDERS.items():
+        folder = data_dir / name
+        count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+        if count:
+            found.append((folder, holds, count))
+    return found
 
 
 class BackupError(Exception):
@@ -32,6 +52,27 @@ def sqlite_file(database_url: str) -> Path:
 
 def backup_name(now: datetime) -> str:
     return f"{BACKUP_PREFIX}{now:%Y%m%d-%H%M%S}{BACKUP_SUFFIX}"
+
+
+def taken_at(name: str) -> datetime | None:
+    """When a backup of ours was taken, read from its name (``kurobara-YYYYMMDD-HHMMSS.db``);
+    None for any other file."""
+    if not (name.startswith(BACKUP_PREFIX) and name.endswith(BACKUP_SUFFIX)):
+        return None
+    stamp = name[len(BACKUP_PREFIX) : -len(BACKUP_SUFFIX)]
+    try:
+        return datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def next_backup_at(names: list[str], now: datetime, interval: timedelta) -> datetime:
+    """When the next scheduled backup is due: ``interval`` after the newest one in the folder,
+    at once when there is none (or the newest is dated in the future: a clock set back)."""
+    newest = max((t for t in map(taken_at, names) if t is not None), default=None)
+    if newest is None or newest > now:
+        return now
+    return newest + interval
 
 
 def to_prune(names: list[str], keep: int) -> list[str]:

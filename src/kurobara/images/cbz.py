@@ -21,7 +21,10 @@ _EXTENSIONS = {
     "image/gif": ".gif",
     "image/webp": ".webp",
     "image/avif": ".avif",
+    "image/bmp": ".bmp",
+    "image/svg+xml": ".svg",
 }
+_MEDIA_TYPES = {ext: media for media, ext in _EXTENSIONS.items()}
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,17 @@ class ComicMeta:
     summary: str | None = None
     page_count: int = 0
     web: str | None = None
+    language: str | None = None  # ISO code, as ComicInfo's LanguageISO
 
 
 def page_name(index: int, media_type: str) -> str:
     """The entry name of page ``index`` (1-based): ``0001.jpg``."""
     return f"{index:04d}{_EXTENSIONS.get(media_type, '.img')}"
+
+
+def media_type_of(name: str) -> str:
+    """The image type an entry name written by ``page_name`` stands for."""
+    return _MEDIA_TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
 
 
 def comic_info_xml(meta: ComicMeta) -> bytes:
@@ -54,6 +63,7 @@ def comic_info_xml(meta: ComicMeta) -> bytes:
         ("Summary", meta.summary),
         ("Web", meta.web),
         ("PageCount", str(meta.page_count)),
+        ("LanguageISO", meta.language),
     ]
     for tag, value in fields:
         if value:
@@ -83,6 +93,7 @@ def write_cbz(path: Path, pages: Iterable[tuple[str, bytes]], meta: ComicMeta) -
                         summary=meta.summary,
                         page_count=count,
                         web=meta.web,
+                        language=meta.language,
                     )
                 ),
                 compress_type=zipfile.ZIP_DEFLATED,
@@ -105,8 +116,4 @@ def read_page(path: Path, index: int) -> tuple[str, bytes] | None:
             data = archive.read(name)
     except (FileNotFoundError, zipfile.BadZipFile):
         return None
-    suffix = os.path.splitext(name)[1]
-    media = {ext: media for media, ext in _EXTENSIONS.items()}.get(
-        suffix, "application/octet-stream"
-    )
-    return media, data
+    return media_type_of(name), data

@@ -140,6 +140,20 @@ class ImageProxy:
         image = await self._single_flight(ref)
         return ServedImage(image.content_type, content=image.content, size=image.size)
 
+    async def fetch(self, ref: ImageRef) -> tuple[str, bytes]:
+        """One image's type and bytes for a caller inside the server (the downloader): from the
+        cache when it has them, else fetched once, shared with readers asking at the same time.
+        Raises ``ImageUnavailable`` as ``serve`` does."""
+        cached = self._from_cache(ref)
+        if cached is not None:
+            if cached.content is not None:
+                return cached.content_type, cached.content
+            assert cached.stream is not None
+            with cached.stream as handle:
+                return cached.content_type, await asyncio.to_thread(handle.read)
+        image = await self._single_flight(ref)
+        return image.content_type, image.content
+
     def _from_cache(self, ref: ImageRef) -> ServedImage | None:
         entry = self.cache.get(ref.cache_key)
         if entry is None:

@@ -10,10 +10,15 @@ site answers something that is not an image).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kurobara.providers.base import Provider
 from kurobara.providers.errors import ParseFailure
 from kurobara.providers.http import HttpClient
+
+if TYPE_CHECKING:
+    # A type only: the health probe (``providers/probe.py``) imports this module, so it must
+    # not import the provider interface at run time.
+    from kurobara.providers.base import Provider
 
 # Magic numbers of the formats a page or a cover comes in, for sites that label images
 # ``application/octet-stream`` (or not at all).

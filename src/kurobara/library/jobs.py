@@ -27,6 +27,7 @@ from fastapi import FastAPI
 from sqlalchemy import case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.background import tick_until_stopped
 from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.db.types import utcnow
@@ -334,21 +335,11 @@ class ImportWorker:
             await release_leases(db_session=session, owner=self.owner)
 
     async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._wake.clear()
-                if await self.step():
-                    continue
-                try:
-                    async with asyncio.timeout(IDLE_POLL_SECONDS):
-                        await self._wake.wait()
-                except TimeoutError:
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("favorites import step failed; retrying")
-                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
+        await tick_until_stopped(
+            self._stopping, self._wake, self.step,
+            idle_seconds=IDLE_POLL_SECONDS, error_backoff_seconds=ERROR_BACKOFF_SECONDS,
+            logger=logger, what="favorites import",
+        )  # fmt: skip
 
 
 async def start_import_worker(app: FastAPI, stack: AsyncExitStack) -> None:

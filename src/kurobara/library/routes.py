@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from kurobara.categories.links import CategoryNotFound
 from kurobara.categories.routes import category_not_found
 from kurobara.categories.schemas import BulkCategoryRequest, BulkCategoryResult
-from kurobara.db.deps import SessionDep
+from kurobara.db.deps import SessionDep, read_only
 from kurobara.library import backup, jobs, service, transfer
 from kurobara.library.schemas import (
     MAX_IMPORT_ITEMS,
@@ -34,6 +34,7 @@ from kurobara.library.schemas import (
 )
 from kurobara.reading.progress import ReadingSummary
 from kurobara.users.deps import CurrentUser
+from kurobara.validation import unprocessable
 
 TOTAL_HEADER = "X-Total-Count"
 
@@ -146,6 +147,7 @@ async def import_library(
 
 
 @library_router.get("/", response_model=list[LibraryEntryRead])
+@read_only
 async def list_library(
     query: Annotated[LibraryQuery, Query()],
     response: Response,
@@ -178,6 +180,7 @@ async def bulk_assign_categories(
 
 
 @library_router.get("/{manga_id}", response_model=LibraryEntryRead)
+@read_only
 async def get_library_entry(manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep) -> Any:
     entry = await service.get_entry(db_session=db_session, user_id=user.id, manga_id=manga_id)
     if entry is None:
@@ -222,6 +225,7 @@ async def remove_from_library(
 
 
 @favorites_router.get("/", response_model=list[LibraryEntryRead])
+@read_only
 async def list_favorites(
     query: Annotated[ListQuery, Query()],
     response: Response,
@@ -233,6 +237,7 @@ async def list_favorites(
 
 
 @favorites_router.get("/count", response_model=FavoriteCount)
+@read_only
 async def count_favorites(user: CurrentUser, db_session: SessionDep) -> FavoriteCount:
     count = await service.count_favorites(db_session=db_session, user_id=user.id)
     return FavoriteCount(count=count)
@@ -341,10 +346,7 @@ async def import_favorites(
 
 def _refused_csv(kind: str, message: str) -> HTTPException:
     """A refused CSV file as the 422 the OpenAPI document describes: a list of errors."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail=[{"type": kind, "loc": ["body"], "msg": message, "input": None}],
-    )
+    return unprocessable(kind, ["body"], [(message, None)])
 
 
 @favorites_router.post(
@@ -405,6 +407,7 @@ async def remove_favorite(
 
 
 @favorites_router.get("/{manga_id}/status", response_model=FavoriteStatus)
+@read_only
 async def favorite_status(
     manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep
 ) -> FavoriteStatus:

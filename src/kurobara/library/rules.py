@@ -43,7 +43,9 @@ def csv_cell(value: object) -> str:
 
 # Failures that say the site itself is unreachable or refusing us, not that one manga is
 # missing or oddly shaped: after one of these, an import stops asking that site.
-UNREACHABLE_KINDS = frozenset({"timeout", "dns", "connect", "tls", "bot_challenge", "rate_limited"})
+UNREACHABLE_KINDS = frozenset(
+    {"timeout", "dns", "connect", "tls", "bot_challenge", "bot_blocked", "rate_limited"}
+)
 
 
 def site_unreachable(kind: str, status_code: int | None = None) -> bool:

@@ -365,17 +365,51 @@ async def remove_entry(
 async def favorite(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID
 ) -> LibraryEntry:
-    entry = await add_entry(
-        db_session=db_session, user_id=user_id, manga_id=manga_id, changes={"is_favorite": True}
-    )
-    logger.info("favorites user=%s is_favorite=True manga=%s", user_id, manga_id)
+    """Favorite one manga (idempotent), read back in the writing transaction. The manga is not
+    looked up first: the upsert's foreign key refuses an unknown one (``upsert_entries`` then
+    names it), so a favorite costs the counter lock, the upsert and the read-back."""
+
+    async def write() -> LibraryEntry:
+        await upsert_entries(
+            db_session=db_session,
+            user_id=user_id,
+            manga_ids=[manga_id],
+            changes={"is_favorite": True},
+        )
+        entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
+        if entry is None:  # the foreign key holds the manga: only a broken schema gets here
+            await db_session.rollback()
+            raise MangaNotFound([manga_id])
+        await db_session.commit()
+        return entry
+
+    entry = await retry_once(db_session, write)
+    logger.debug("favorites user=%s is_favorite=True manga=%s", user_id, manga_id)
     return entry
 
 
 async def unfavorite(*, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID) -> None:
-    """Clear the flag and keep the entry (notes, rating); nothing to do when there is none."""
-    await bulk_set_favorite(
-        db_session=db_session, user_id=user_id, manga_ids=[manga_id], is_favorite=False
+    """Clear the flag and keep the entry (notes, rating); nothing to do when there is none.
+    One row: the counter lock and the update; the manga is looked up only when no entry was
+    updated (an unknown manga is a 404, a known one without an entry is not)."""
+
+    async def write() -> int:
+        await lock_counter(db_session, user_id)
+        result = await db_session.execute(
+            update(LibraryEntry)
+            .where(LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id)
+            .values(is_favorite=False, favorited_at=None, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        written = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if not written:
+            await require_manga(db_session=db_session, manga_ids=[manga_id])
+        await db_session.commit()
+        return written
+
+    written = await retry_once(db_session, write)
+    logger.debug(
+        "favorites user=%s is_favorite=False manga=%s written=%d", user_id, manga_id, written
     )
 
 

@@ -37,6 +37,8 @@ class ImportRequest(BaseModel):
 class SourceRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    # What ``DELETE /manga/{id}/sources/{source_id}`` and the preferred source take.
+    id: uuid.UUID
     provider_id: str
     external_id: str
     url: str | None

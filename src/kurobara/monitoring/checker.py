@@ -71,6 +71,7 @@ def _joined_report(check: ProviderCheck, status: str | None) -> CheckReport:
             error=check.error_message,
             error_kind=check.error_kind,
             http_status=check.http_status,
+            stage=check.stage,
         ),
         timestamp=check.checked_at,
         trigger=check.trigger,
@@ -298,12 +299,13 @@ def _log(report: CheckReport) -> None:
     transition = report.applied.transition if report.applied else None
     logger.log(
         logging.WARNING if transition and transition[1] == rules.DOWN else logging.INFO,
-        "check provider=%s ok=%s ms=%s kind=%s http=%s status=%s trigger=%s%s",
+        "check provider=%s ok=%s ms=%s kind=%s http=%s stage=%s status=%s trigger=%s%s",
         report.provider_id,
         str(result.ok).lower(),
         result.response_ms,
         result.error_kind or "-",
         result.http_status or "-",
+        result.stage or "-",
         report.status or "-",
         report.trigger,
         f" transition={transition[0]}->{transition[1]}" if transition else "",

@@ -192,7 +192,18 @@ RECORD_COLUMNS = (
     PS.check_interval,
     PS.lease_owner,
     PS.lease_expires_at,
+    PS.search_failures,
+    PS.search_failures_since,
+    PS.last_search_failure_at,
 )
+
+
+def search_failures_of(row: Any) -> rules.SearchFailures:
+    return rules.SearchFailures(
+        count=row.search_failures,
+        since=row.search_failures_since,
+        last=row.last_search_failure_at,
+    )
 
 
 def stored_values(
@@ -211,6 +222,7 @@ def stored_values(
         "error_message": None if result.ok else history.clip(result.error),
         "error_kind": None if result.ok else result.error_kind,
         "http_status": result.http_status,
+        "stage": None if result.ok else result.stage,
     }
     if applied.transition is not None:
         values["status_changed_at"] = now

@@ -24,6 +24,7 @@ from kurobara.monitoring.clock import SystemClock
 from kurobara.monitoring.jobs import Monitor
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
+from kurobara.providers.wording import in_words
 
 providers_app = typer.Typer(no_args_is_help=True, help="Provider health: list and check.")
 
@@ -69,28 +70,68 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:g}%"
 
 
-def status_table(views: list[service.ProviderView], now: datetime) -> Table:
+# Every column fits from this terminal width on; below it (an 80-column terminal) the table keeps
+# what tells whether a provider works and the errors follow it as lines, where they can wrap.
+WIDE_TABLE_COLUMNS = 120
+WIDE_COLUMNS = ("id", "name", "status", "enabled", "uptime 24h", "7d", "30d", "last check", "ms",
+                "error")  # fmt: skip
+NARROW_COLUMNS = ("id", "status", "on", "24h", "7d", "last check", "ms")
+
+
+def provider_columns(width: int) -> tuple[str, ...]:
+    return WIDE_COLUMNS if width >= WIDE_TABLE_COLUMNS else NARROW_COLUMNS
+
+
+def _error(view: service.ProviderView) -> str:
+    """``http_status at chapters: HTTP 500 ...``; empty when the last check passed."""
+    if not view.error_kind:
+        return ""
+    stage = f" at {view.stage}" if view.stage else ""
+    return f"{view.error_kind}{stage}: {view.error_message}"
+
+
+def _cells(view: service.ProviderView, now: datetime) -> dict[str, str]:
+    style = "dim" if not view.is_enabled else STATUS_STYLE.get(view.status, "")
+    enabled = "yes" if view.is_enabled else "[dim]no[/dim]"
+    return {
+        "id": view.provider_id,
+        "name": view.provider_name,
+        "status": f"[{style}]{view.status}[/{style}]",
+        "enabled": enabled,
+        "on": enabled,
+        "uptime 24h": _percent(view.uptime_24h),
+        "24h": _percent(view.uptime_24h),
+        "7d": _percent(view.uptime_7d),
+        "30d": _percent(view.uptime_30d),
+        "last check": _ago(view.last_check, now),
+        "ms": str(view.response_time) if view.response_time is not None else "—",
+        "error": _error(view),
+    }
+
+
+def status_table(views: list[service.ProviderView], now: datetime, width: int = 200) -> Table:
+    columns = provider_columns(width)
     table = Table(title="Providers")
-    for column in ("id", "name", "status", "enabled", "uptime 24h", "7d", "30d", "last check",
-                   "ms", "error"):  # fmt: skip
+    for column in columns:
         table.add_column(
             column, justify="right" if column == "ms" else "left", no_wrap=column != "error"
         )
     for view in views:
-        style = "dim" if not view.is_enabled else STATUS_STYLE.get(view.status, "")
-        table.add_row(
-            view.provider_id,
-            view.provider_name,
-            f"[{style}]{view.status}[/{style}]",
-            "yes" if view.is_enabled else "[dim]no[/dim]",
-            _percent(view.uptime_24h),
-            _percent(view.uptime_7d),
-            _percent(view.uptime_30d),
-            _ago(view.last_check, now),
-            str(view.response_time) if view.response_time is not None else "—",
-            f"{view.error_kind}: {view.error_message}" if view.error_kind else "",
-        )
+        cells = _cells(view, now)
+        table.add_row(*(cells[column] for column in columns))
     return table
+
+
+def error_lines(views: list[service.ProviderView], width: int) -> list[str]:
+    """The last errors, one line each, when the table is too narrow to hold them."""
+    if "error" in provider_columns(width):
+        return []
+    lines = []
+    for view in views:
+        if view.error_kind:
+            words = in_words(view.error_kind, view.error_message, view.http_status)
+            lines += [f"{view.provider_id}: {words}", f"  {_error(view)}"]
+    return lines
 
 
 async def _list(settings: Settings) -> None:
@@ -99,7 +140,10 @@ async def _list(settings: Settings) -> None:
         views = await service.list_providers(
             db_session=session, registry=ctx.registry, settings=settings, now=now
         )
-    Console().print(status_table(views, now))
+    console = Console()
+    console.print(status_table(views, now, console.width))
+    for line in error_lines(views, console.width):
+        console.print(line, markup=False, highlight=False)
 
 
 @providers_app.command("list")

@@ -18,6 +18,7 @@ from typing import Any
 
 from kurobara.monitoring import rules
 from kurobara.monitoring.checker import CheckReport
+from kurobara.providers.wording import in_words
 
 logger = logging.getLogger("kurobara.monitoring.events")
 
@@ -50,6 +51,8 @@ def check_event(report: CheckReport) -> dict[str, Any]:
         "response_time": result.response_ms,
         "error_kind": result.error_kind,
         "error_message": result.error,
+        "stage": result.stage,
+        "error_words": in_words(result.error_kind, result.error),
         "consecutive_failures": state.consecutive_failures if state else None,
         "uptime_percentage": state.uptime_percentage if state else None,
         "transition": list(transition) if transition else None,

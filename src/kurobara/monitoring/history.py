@@ -56,6 +56,7 @@ def check_values(
         "error_kind": result.error_kind,
         "http_status": result.http_status,
         "error_message": clip(result.error),
+        "stage": None if result.ok else result.stage,
         "trigger": trigger,
     }
 

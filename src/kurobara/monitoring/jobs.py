@@ -12,7 +12,6 @@ in its own task, the retention job.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -21,9 +20,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from kurobara.background import nap
 from kurobara.config import Settings
 from kurobara.db.engine import Database
-from kurobara.monitoring import claims, history, identity, rules, service
+from kurobara.monitoring import claims, history, identity, passive, rules, service
 from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.events import StatusEvents
@@ -259,9 +259,7 @@ class Monitor:
                 )
             if due is not None:
                 delay = min(delay, max(0.05, (due - now).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._wake.wait()
+        await nap(self._wake, delay)
 
     async def prune(self) -> history.Pruned:
         """Retention, in a write slot of its own: on SQLite it queues behind recorders instead
@@ -291,26 +289,38 @@ class Monitor:
                 raise
             except Exception:
                 logger.exception("retention failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(RETENTION_EVERY.total_seconds()):
-                    await self._stopping.wait()
+            await nap(self._stopping, RETENTION_EVERY.total_seconds())
 
 
 def early_check_hook(state: Any) -> Callable[[str, ProviderError], Awaitable[None]]:
-    """The callback search calls when a provider fails a user's search: make it due now, in
-    the database, so whichever replica's scheduler is free checks it (coalesced with any check
+    """The callback search calls when a provider fails a user's search: count the failure as
+    evidence (``passive``: enough of them mark it down at once), and make it due now, in the
+    database, so whichever replica's scheduler is free checks it (coalesced with any check
     already due), and wake this replica's monitor if it runs one."""
 
     async def check_early(provider_id: str, error: ProviderError) -> None:
         if error.kind in EARLY_CHECK_IGNORED:
             return
+        now = state.clock.now()
         async with state.db.session() as session:
+            applied = await passive.record_search_failure(
+                db_session=session,
+                provider_id=provider_id,
+                kind=error.kind,
+                http_status=error.status_code,
+                message=error.message,
+                now=now,
+                down_minutes=state.settings.down_check_interval,
+            )
             made_due = await claims.request_early_check(
-                db_session=session, provider_id=provider_id, now=state.clock.now()
+                db_session=session, provider_id=provider_id, now=now
             )
         monitor: Monitor | None = getattr(state, "monitor", None)
-        if made_due and monitor is not None:
-            monitor.wake()
+        if monitor is not None:
+            if made_due:
+                monitor.wake()
+            if applied is not None and applied.notify:
+                monitor.notifier.wake.set()
 
     return check_early
 

@@ -37,11 +37,18 @@ class ProviderStatus(UUIDPrimaryKey, TimestampMixin, Base):
     # Ours
     error_kind: Mapped[str | None] = mapped_column(String(30))
     http_status: Mapped[int | None] = mapped_column(Integer)
+    # The stage of the last check that failed (``providers/probe.py``); NULL after a success.
+    stage: Mapped[str | None] = mapped_column(String(20))
     is_registered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     status_changed_at: Mapped[datetime | None] = mapped_column()
     next_check_at: Mapped[datetime | None] = mapped_column()
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
+    # Failed searches of the current window (``rules.add_search_failure``): passive evidence,
+    # cleared by a successful check.
+    search_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    search_failures_since: Mapped[datetime | None] = mapped_column()
+    last_search_failure_at: Mapped[datetime | None] = mapped_column()
 
 
 # One column per response-time bucket of ``rules.RESPONSE_BUCKETS_MS`` (the last open-ended):
@@ -70,6 +77,8 @@ class ProviderCheck(Base):
     error_kind: Mapped[str | None] = mapped_column(String(30))
     http_status: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
+    # Where a failed check failed: health, search, details, chapters, pages, image.
+    stage: Mapped[str | None] = mapped_column(String(20))
     # Why the check ran: "scheduled" (the scheduler, start-up sweep and early checks after a
     # failed search included), "manual" (Test now, ``kurobara providers check``).
     trigger: Mapped[str] = mapped_column(String(20), default="scheduled")

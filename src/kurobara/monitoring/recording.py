@@ -16,7 +16,6 @@ The statements are built once, at import; a batch only binds its parameters.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from sqlalchemy import Table, bindparam, insert, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kurobara.background import nap
 from kurobara.monitoring import claims, history, rules
 from kurobara.monitoring.models import (
     BUCKET_COLUMNS,
@@ -64,7 +64,8 @@ _LOCK_SQLITE = (
 _STORED = (
     "status", "consecutive_failures", "total_checks", "successful_checks", "uptime_percentage",
     "last_check", "response_time", "error_message", "error_kind", "http_status",
-    "status_changed_at", "next_check_at", "lease_owner", "lease_expires_at", "updated_at",
+    "stage", "status_changed_at", "next_check_at", "lease_owner", "lease_expires_at", "updated_at",
+    "search_failures", "search_failures_since", "last_search_failure_at",
 )  # fmt: skip
 _SAVE_STATUS = (
     update(_STATUS)
@@ -139,6 +140,7 @@ async def record_batch(
         row.provider_id: row for row in await db_session.execute(lock, {"ids": ids, "now": now})
     }
     states = {pid: claims.state_of(row) for pid, row in rows.items()}
+    passive = {pid: claims.search_failures_of(row) for pid, row in rows.items()}
     stored: dict[str, dict[str, Any]] = {}
     transitions: list[dict[str, Any]] = []
     history_rows: list[dict[str, Any]] = []
@@ -150,7 +152,15 @@ async def record_batch(
             applied_list.append(None)
             continue
         result = check.result
-        applied = rules.apply_result(states[check.provider_id], result, check.now)
+        applied = rules.apply_result(
+            states[check.provider_id],
+            result,
+            check.now,
+            search_failures=rules.live_search_failures(passive[check.provider_id], check.now),
+        )
+        if result.ok:
+            # A successful check is the only evidence that clears the failed searches.
+            passive[check.provider_id] = rules.SearchFailures()
         states[check.provider_id] = applied.state
         applied_list.append(applied)
         before = stored.get(check.provider_id)
@@ -178,6 +188,12 @@ async def record_batch(
         if lease[0] == check.owner or rules.lease_overdue(lease[1], check.now):
             lease = (None, None)
         values.update(lease_owner=lease[0], lease_expires_at=lease[1], updated_at=now)
+        seen = passive[check.provider_id]
+        values.update(
+            search_failures=seen.count,
+            search_failures_since=seen.since,
+            last_search_failure_at=seen.last,
+        )
         stored[check.provider_id] = values
         if applied.transition is not None:
             transitions.append(
@@ -335,9 +351,7 @@ class BatchRecorder:
         while self._waiting:
             left = self._waiting[0].since + self.max_delay - loop.time()
             if left > 0 and not self._wake.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(left):
-                        await self._wake.wait()
+                await nap(self._wake, left)
             self._wake.clear()
             batch = [w for w in self._waiting[: self.max_batch] if not w.future.done()]
             del self._waiting[: self.max_batch]

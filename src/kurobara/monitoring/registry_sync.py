@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,3 +58,32 @@ async def sync_registry(
     if added or updated:
         logger.info("providers synced added=%d updated=%d", added, updated)
     return SyncReport(added=added, updated=updated)
+
+
+async def set_catalog_row(
+    *,
+    db_session: AsyncSession,
+    provider_id: str,
+    name: str,
+    url: str,
+    enabled: bool,
+    max_consecutive_failures: int,
+    now: datetime,
+) -> None:
+    """The monitor's row of a catalog entry an admin enabled or disabled, in the caller's
+    transaction. Enabling makes it due at once; a row from an earlier enabling keeps its
+    history and counters."""
+    stmt = history.dialect_insert(db_session, PS).values(
+        provider_id=provider_id,
+        provider_name=name[:100],
+        provider_url=url[:255],
+        is_enabled=enabled,
+        max_consecutive_failures=max_consecutive_failures,
+        next_check_at=now if enabled else None,
+    )
+    changes: dict[str, object] = {"is_enabled": enabled, "is_registered": True}
+    if enabled:
+        changes |= {"provider_name": name[:100], "provider_url": url[:255], "next_check_at": now}
+    await db_session.execute(
+        stmt.on_conflict_do_update(index_elements=["provider_id"], set_=changes)
+    )

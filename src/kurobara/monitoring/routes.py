@@ -206,6 +206,7 @@ async def test_provider(
         error_message=result.error,
         error_kind=result.error_kind,
         http_status=result.http_status,
+        stage=result.stage,
         status=report.status,
         timestamp=report.timestamp,
         **{f"uptime_{window}": value for window, value in (report.uptime or {}).items()},

@@ -6,6 +6,12 @@ State machine (a *completed* check moves it; ``testing`` is only shown while one
     unknown --ok--> active            any --ok--> active (consecutive_failures = 0)
     unknown/active --fail--> same status while consecutive_failures < max_consecutive_failures
     unknown/active --fail--> down     once consecutive_failures reaches the threshold
+
+Searches are passive evidence (``apply_search_failure``): a search that fails against a site
+(timed out, refused, DNS, TLS, 5xx) counts at once; the failed checks in a row plus the spaced
+search failures of the current window reaching the threshold mark it ``down`` without waiting
+for three retry intervals. Passive evidence only ever moves a provider towards ``down``: a
+search that succeeds never marks it ``active``, recovery is confirmed by a check.
 """
 
 from __future__ import annotations
@@ -75,8 +81,12 @@ def uptime_percentage(successes: int, total: int) -> int:
     return min(100, math.floor(100 * successes / total))
 
 
-def apply_result(state: StatusState, result: HealthCheckResult, now: datetime) -> Applied:
-    """The state after one completed check, and the transition it caused (if any)."""
+def apply_result(
+    state: StatusState, result: HealthCheckResult, now: datetime, *, search_failures: int = 0
+) -> Applied:
+    """The state after one completed check, and the transition it caused (if any).
+    ``search_failures``: the failed searches of the current window (``live_search_failures``),
+    which count with the failed checks towards the threshold."""
     if result.rate_limited:
         # The site is up but asked us to wait: counted as a check, never as a failure.
         new = replace(state, total_checks=state.total_checks + 1)
@@ -91,7 +101,7 @@ def apply_result(state: StatusState, result: HealthCheckResult, now: datetime) -
         )
     else:
         failures = state.consecutive_failures + 1
-        below = failures < state.max_consecutive_failures
+        below = failures + search_failures < state.max_consecutive_failures
         new = replace(
             state,
             status=state.status if below else DOWN,
@@ -100,6 +110,70 @@ def apply_result(state: StatusState, result: HealthCheckResult, now: datetime) -
         )
     transition = (state.status, new.status) if new.status != state.status else None
     return Applied(state=new, transition=transition, at=now)
+
+
+# -- passive evidence: failed searches -----------------------------------------------------
+
+# Search failures count towards an outage while they fall in a window this long (opened by the
+# first of them); an older window starts over.
+SEARCH_FAILURE_WINDOW = timedelta(seconds=60)
+# Failures closer together than this are one piece of evidence: a burst of users searching at
+# the same second is one observation of the site, not several.
+SEARCH_FAILURE_SPACING = timedelta(seconds=2)
+# Kinds that say the site itself is failing. A parse error or a bot challenge is a scraper or
+# a blocking problem the checks judge; rate limiting and "not found" are answers.
+OUTAGE_KINDS = frozenset({"timeout", "connect", "dns", "tls", "http_status"})
+
+
+@dataclass(frozen=True)
+class SearchFailures:
+    """The spaced search failures of one provider's current window."""
+
+    count: int = 0
+    since: datetime | None = None
+    last: datetime | None = None
+
+
+def is_outage_evidence(kind: str | None, http_status: int | None) -> bool:
+    """A search error that counts against the site: an HTTP error only when it is a 5xx."""
+    if kind not in OUTAGE_KINDS:
+        return False
+    return kind != "http_status" or http_status is None or http_status >= 500
+
+
+def add_search_failure(
+    seen: SearchFailures,
+    now: datetime,
+    *,
+    window: timedelta = SEARCH_FAILURE_WINDOW,
+    spacing: timedelta = SEARCH_FAILURE_SPACING,
+) -> SearchFailures:
+    """The window after one more failed search at ``now``."""
+    if seen.since is None or seen.count == 0 or now - seen.since > window:
+        return SearchFailures(count=1, since=now, last=now)
+    if seen.last is not None and now - seen.last < spacing:
+        return seen
+    return replace(seen, count=seen.count + 1, last=now)
+
+
+def live_search_failures(
+    seen: SearchFailures, now: datetime, *, window: timedelta = SEARCH_FAILURE_WINDOW
+) -> int:
+    """How many of ``seen`` still count at ``now`` (none once the window has passed)."""
+    if seen.since is None or now - seen.since > window:
+        return 0
+    return seen.count
+
+
+def apply_search_failure(state: StatusState, seen: SearchFailures, now: datetime) -> Applied:
+    """The status after a failed search whose window is now ``seen``: ``down`` once failed
+    checks in a row plus search failures reach the threshold, otherwise unchanged. Never
+    ``active``, and no check is counted (uptime is the checks' alone)."""
+    if state.status == DOWN:
+        return Applied(state=state, transition=None, at=now)
+    if state.consecutive_failures + seen.count < state.max_consecutive_failures:
+        return Applied(state=state, transition=None, at=now)
+    return Applied(state=replace(state, status=DOWN), transition=(state.status, DOWN), at=now)
 
 
 def is_healthy(

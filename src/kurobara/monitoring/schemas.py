@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from kurobara.config import MAX_CHECK_INTERVAL, USER_CHECK_INTERVALS
+from kurobara.providers.wording import in_words
 
 Status = Literal["unknown", "testing", "active", "down"]
 Window = Literal["24h", "7d", "30d"]
@@ -38,8 +39,17 @@ class ProviderStatusRead(BaseModel):
     error_message: str | None
     error_kind: str | None
     http_status: int | None
+    stage: str | None = Field(
+        description="Where the last failed check failed: health, search, details, chapters, "
+        "pages or image; null when it passed"
+    )
     status_changed_at: datetime | None
     next_check_at: datetime | None
+
+    @computed_field(description="The error in plain words (error_message keeps the raw text)")  # type: ignore[prop-decorator]
+    @property
+    def error_words(self) -> str | None:
+        return in_words(self.error_kind, self.error_message, self.http_status)
 
 
 class ProviderRead(ProviderStatusRead):
@@ -88,11 +98,17 @@ class CheckResultRead(BaseModel):
     error_message: str | None
     error_kind: str | None
     http_status: int | None
+    stage: str | None = None
     status: Status | None
     timestamp: datetime
     uptime_24h: float | None = None
     uptime_7d: float | None = None
     uptime_30d: float | None = None
+
+    @computed_field(description="The error in plain words (error_message keeps the raw text)")  # type: ignore[prop-decorator]
+    @property
+    def error_words(self) -> str | None:
+        return in_words(self.error_kind, self.error_message, self.http_status)
 
 
 class CheckIntervalUpdate(BaseModel):
@@ -150,7 +166,13 @@ class CheckRead(BaseModel):
     error_kind: str | None
     http_status: int | None
     error_message: str | None
+    stage: str | None
     trigger: str
+
+    @computed_field(description="The error in plain words (error_message keeps the raw text)")  # type: ignore[prop-decorator]
+    @property
+    def error_words(self) -> str | None:
+        return in_words(self.error_kind, self.error_message, self.http_status)
 
 
 class HourRead(BaseModel):
@@ -174,6 +196,11 @@ class TransitionRead(BaseModel):
     error_kind: str | None
     error_message: str | None
     notified_at: datetime | None
+
+    @computed_field(description="The error in plain words (error_message keeps the raw text)")  # type: ignore[prop-decorator]
+    @property
+    def error_words(self) -> str | None:
+        return in_words(self.error_kind, self.error_message)
 
 
 class HistoryRead(BaseModel):

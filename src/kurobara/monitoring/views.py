@@ -42,6 +42,7 @@ class ProviderView:
     error_message: str | None
     error_kind: str | None
     http_status: int | None
+    stage: str | None
     consecutive_failures: int
     total_checks: int
     successful_checks: int
@@ -102,6 +103,7 @@ def make_view(row: PS, context: ViewContext) -> ProviderView:
         error_message=row.error_message,
         error_kind=row.error_kind,
         http_status=row.http_status,
+        stage=row.stage,
         consecutive_failures=row.consecutive_failures,
         total_checks=row.total_checks,
         successful_checks=row.successful_checks,

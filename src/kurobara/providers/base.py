@@ -3,7 +3,8 @@
 A kind (``mangadex``, ``madara``, ``html``) subclasses ``Provider``, declares its ``Params`` model
 (validated when the registry loads) and implements the four content methods. The health check is
 shared: GET the health URL, expect 2xx (and the keyword when one is set), then run the canary
-search when one is set — the only way to notice "site up, scraper broken".
+search when one is set — the only way to notice "site up, scraper broken" — and the full probe
+(``providers/probe.py``) when the health block names one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kurobara.providers.definitions import ProviderDefinition
 from kurobara.providers.errors import ParseFailure, ProviderError, UnexpectedFailure
 from kurobara.providers.http import HttpClient, with_deadline
+from kurobara.providers.probe import Probe, StageFailure
 from kurobara.providers.redirects import SitePolicy
 
 
@@ -61,6 +63,11 @@ class Chapter(_Result):
     scanlator: str | None = None
     published_at: datetime | None = None
     url: str | None = None
+    # Every group credited with the scanlation (``scanlator`` joins them for display).
+    groups: list[str] = Field(default_factory=list)
+    # A chapter the source only links to (an official publisher's site): no pages here, the
+    # reader links out instead.
+    external_url: str | None = None
 
 
 class Page(_Result):
@@ -76,6 +83,9 @@ class HealthCheckResult(_Result):
     error: str | None = None
     error_kind: str | None = None
     http_status: int | None = None
+    # Which stage of the check failed (``providers/probe.py``: health, search, details,
+    # chapters, pages, image); None when it passed.
+    stage: str | None = None
 
     def as_tuple(self) -> tuple[bool, int | None, str | None]:
         return self.ok, self.response_ms, self.error
@@ -87,13 +97,16 @@ class HealthCheckResult(_Result):
         return not self.ok and self.error_kind == "rate_limited"
 
     @classmethod
-    def failure(cls, exc: ProviderError, response_ms: int | None) -> HealthCheckResult:
+    def failure(
+        cls, exc: ProviderError, response_ms: int | None, stage: str | None = None
+    ) -> HealthCheckResult:
         return cls(
             ok=False,
             response_ms=exc.elapsed_ms if exc.elapsed_ms is not None else response_ms,
             error=exc.message,
             error_kind=exc.kind,
             http_status=exc.status_code,
+            stage=stage,
         )
 
 
@@ -101,9 +114,27 @@ class EmptyParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The discovery lists a kind may offer (``Provider.browse``): the most followed or viewed
+# titles, and those with the newest chapters.
+POPULAR = "popular"
+LATEST = "latest"
+LISTINGS: tuple[str, ...] = (POPULAR, LATEST)
+
+
+class UnsupportedListing(LookupError):
+    """``browse`` was asked for a list this provider's kind does not offer."""
+
+    def __init__(self, provider_id: str, listing: str) -> None:
+        self.provider_id = provider_id
+        self.listing = listing
+        super().__init__(f"provider {provider_id!r} has no {listing!r} list")
+
+
 class Provider(ABC):
     kind: ClassVar[str]
     Params: ClassVar[type[BaseModel]] = EmptyParams
+    # The lists of ``LISTINGS`` this kind can browse; none unless the kind says so.
+    listings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, definition: ProviderDefinition, http: HttpClient) -> None:
         self.definition = definition
@@ -139,6 +170,12 @@ class Provider(ABC):
     async def search(self, query: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
         """Titles matching ``query``; an empty list when none match."""
 
+    async def browse(self, listing: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
+        """One page of a discovery list (``popular``, ``latest``), in the site's order; an empty
+        list past the last page. Kinds that offer lists override this and name them in
+        ``listings``; the others answer ``UnsupportedListing``, as for an unknown list."""
+        raise UnsupportedListing(self.id, listing)
+
     @abstractmethod
     async def get_manga_details(self, external_id: str) -> MangaDetails: ...
 
@@ -158,12 +195,13 @@ class Provider(ABC):
         return {"Referer": self.url + "/"}
 
     async def health_check(self, timeout: float = 30) -> HealthCheckResult:
-        """Never raises: a failure is a result with its classified kind."""
+        """Never raises: a failure is a result with its classified kind and the stage it
+        failed in."""
         spec = self.definition.health
         timeout = spec.timeout or timeout
         started = time.perf_counter()
-
         response_ms: int | None = None
+        stage = "health"
 
         def elapsed() -> int:
             # The health page's exchange when it answered, else the time the check took.
@@ -180,14 +218,19 @@ class Provider(ABC):
             if spec.keyword and spec.keyword.lower() not in response.text.lower():
                 raise ParseFailure(f"keyword {spec.keyword!r} not found on the health page")
             if spec.canary_query:
+                stage = "search"
                 remaining = max(0.1, timeout - (time.perf_counter() - started))
                 results = await with_deadline(self.search(spec.canary_query), remaining)
                 if not results:
                     raise ParseFailure(f"canary search {spec.canary_query!r} found nothing")
+            if spec.probe is not None:
+                await Probe(self, spec.probe, deadline=started + timeout).run()
+        except StageFailure as failed:
+            return HealthCheckResult.failure(failed.error, elapsed(), failed.stage)
         except ProviderError as exc:
-            return HealthCheckResult.failure(exc, elapsed())
+            return HealthCheckResult.failure(exc, elapsed(), stage)
         except Exception as exc:
             return HealthCheckResult.failure(
-                UnexpectedFailure(f"{type(exc).__name__}: {exc}"), elapsed()
+                UnexpectedFailure(f"{type(exc).__name__}: {exc}"), elapsed(), stage
             )
         return HealthCheckResult(ok=True, response_ms=response_ms, http_status=response.status_code)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import hashlib
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 KEY_BYTES = 32
 IV_BYTES = 16
 
@@ -29,6 +26,9 @@ def evp_bytes_to_key(password: bytes, salt: bytes) -> tuple[bytes, bytes]:
 def cryptojs_decrypt(ciphertext: bytes, salt: bytes, password: bytes) -> str:
     if len(salt) != 8 or not ciphertext or len(ciphertext) % 16:
         raise CryptoJSError("not CryptoJS ciphertext (salt of 8 bytes, whole AES blocks)")
+    from cryptography.hazmat.primitives import padding  # loaded by the first kind that needs it
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     key, iv = evp_bytes_to_key(password, salt)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     padded = decryptor.update(ciphertext) + decryptor.finalize()
@@ -42,6 +42,9 @@ def cryptojs_decrypt(ciphertext: bytes, salt: bytes, password: bytes) -> str:
 
 def cryptojs_encrypt(plaintext: str, salt: bytes, password: bytes) -> bytes:
     """The inverse, for the fake sites that play the plugin's part."""
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     key, iv = evp_bytes_to_key(password, salt)
     padder = padding.PKCS7(128).padder()
     padded = padder.update(plaintext.encode("utf-8")) + padder.finalize()

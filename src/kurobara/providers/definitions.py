@@ -31,6 +31,17 @@ def _http_url(value: str) -> str:
     return value.rstrip("/")
 
 
+class ProbeSpec(BaseModel):
+    """A full probe: what a reader does, stage by stage (``providers/probe.py``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The search whose first result is opened.
+    query: str = Field(min_length=1, max_length=200)
+    # End with a GET of the chapter's first page image (as the image proxy sends it).
+    image: bool = True
+
+
 class HealthSpec(BaseModel):
     """How to tell that a provider works. All optional: by default a GET of the site's URL that
     must answer 2xx within the timeout."""
@@ -40,6 +51,7 @@ class HealthSpec(BaseModel):
     url: str | None = Field(default=None, max_length=1000)
     keyword: str | None = Field(default=None, min_length=1, max_length=200)
     canary_query: str | None = Field(default=None, min_length=1, max_length=200)
+    probe: ProbeSpec | None = None
     timeout: float | None = Field(default=None, gt=0, le=600)
 
     @field_validator("url")

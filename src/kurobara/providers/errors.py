@@ -7,7 +7,10 @@ that search outcomes, health checks and metrics speak the same small vocabulary:
     ├── ConnectFailure             connect        refused, reset, unreachable
     ├── TLSFailure                 tls            handshake or certificate problem
     ├── HTTPStatusFailure          http_status    a non-2xx answer (``status_code`` set)
-    │   ├── BotChallenge           bot_challenge  a Cloudflare-style interstitial
+    │   ├── BotChallenge           bot_challenge  a Cloudflare-style interstitial a browser
+    │   │                                         (or FlareSolverr) can pass
+    │   ├── BotBlocked             bot_blocked    a firewall block page ("Attention Required!
+    │   │                                         | Cloudflare"): no solver gets past it
     │   └── RateLimited            rate_limited   HTTP 429 (``retry_after`` when given)
     ├── ResponseTooLarge           too_large      the body passed its cap (``limit`` bytes)
     ├── ParseFailure               parse          the content is not what we expected
@@ -42,6 +45,7 @@ ERROR_KINDS: tuple[str, ...] = (
     "tls",
     "http_status",
     "bot_challenge",
+    "bot_blocked",
     "rate_limited",
     "too_large",
     "parse",
@@ -85,6 +89,10 @@ class BotChallenge(HTTPStatusFailure):
     kind = "bot_challenge"
 
 
+class BotBlocked(HTTPStatusFailure):
+    kind = "bot_blocked"
+
+
 class RateLimited(HTTPStatusFailure):
     kind = "rate_limited"
 
@@ -117,26 +125,50 @@ class UnknownManga(ProviderError):
     kind = "not_found"
 
 
+# A challenge is a page a browser passes by running its script (Cloudflare's "Just a
+# moment...", the older "Checking your browser", DDoS-Guard's check); a block is a firewall
+# rule's refusal page, the same for every client (Cloudflare's "Attention Required!", error
+# 1020 "Access denied").
 _CHALLENGE_MARKERS = (
+    "<title>just a moment...</title>",
     "just a moment...",
     "cf-browser-verification",
-    "challenge-platform",
     "cf_chl_opt",
-    "attention required! | cloudflare",
+    "/cdn-cgi/challenge-platform/",
     "checking your browser before accessing",
     "ddos-guard",
 )
+_BLOCK_MARKERS = (
+    "attention required! | cloudflare",
+    "sorry, you have been blocked",
+    "error code: 1020",
+    "access denied | ",
+)
+
+
+def _head(response: HttpResponse) -> str:
+    return response.content[:8000].decode("utf-8", errors="replace").lower()
+
+
+def bot_wall(response: HttpResponse) -> str | None:
+    """``"challenge"`` for an interstitial a browser can pass (the ``cf-mitigated: challenge``
+    header, or a 403/429/503 page that is one of the well-known challenge pages), ``"block"``
+    for a firewall's refusal page, ``None`` for anything else."""
+    if response.headers.get("cf-mitigated", "").lower() == "challenge":
+        return "challenge"
+    if response.status_code not in (403, 429, 503):
+        return None
+    head = _head(response)
+    if any(marker in head for marker in _BLOCK_MARKERS):
+        return "block"
+    if any(marker in head for marker in _CHALLENGE_MARKERS):
+        return "challenge"
+    return None
 
 
 def looks_like_challenge(response: HttpResponse) -> bool:
-    """A Cloudflare-style interstitial: the ``cf-mitigated`` header, or a 403/503 whose page is
-    one of the well-known challenge pages."""
-    if response.headers.get("cf-mitigated", "").lower() == "challenge":
-        return True
-    if response.status_code not in (403, 429, 503):
-        return False
-    head = response.content[:4000].decode("utf-8", errors="replace").lower()
-    return any(marker in head for marker in _CHALLENGE_MARKERS)
+    """A Cloudflare-style wall of either sort (a challenge or a block)."""
+    return bot_wall(response) is not None
 
 
 # MangaDex sends ``X-RateLimit-Retry-After`` as a Unix time; anything this large is one.
@@ -174,7 +206,13 @@ def _seconds_from(value: str, now: float) -> float | None:
 
 def raise_for_response(response: HttpResponse) -> None:
     """Raise the classified error for a response that is not a usable 2xx."""
-    if looks_like_challenge(response):
+    wall = bot_wall(response)
+    if wall == "block":
+        raise BotBlocked(
+            f"blocked by the site's firewall (HTTP {response.status_code})",
+            status_code=response.status_code,
+        )
+    if wall == "challenge":
         raise BotChallenge(
             f"bot challenge page (HTTP {response.status_code})", status_code=response.status_code
         )

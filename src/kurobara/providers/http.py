@@ -31,10 +31,12 @@ from kurobara.providers.errors import (
     ProviderError,
     ProviderTimeout,
     ResponseTooLarge,
+    bot_wall,
     classify_transport_error,
     raise_for_response,
     retry_after_seconds,
 )
+from kurobara.providers.flaresolverr import ChallengeSolver
 from kurobara.providers.ratelimit import RateLimiter
 from kurobara.providers.redirects import (
     MAX_REDIRECTS,
@@ -75,6 +77,10 @@ async def with_deadline(awaitable: Awaitable[T], seconds: float) -> T:
         raise ProviderTimeout(f"no answer within {seconds:g} s") from exc
 
 
+def _budget_key(provider_id: str, budget: str) -> str:
+    return f"{provider_id}\x00{budget}"  # never a provider id (ids are [a-z0-9_-])
+
+
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
@@ -90,6 +96,7 @@ class HttpClient:
         max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
         max_retry_after: float = DEFAULT_MAX_RETRY_AFTER,
         resolver: AbstractResolver | None = None,
+        flaresolverr_url: str | None = None,
     ) -> None:
         self.timeout = timeout
         self.max_bytes: dict[BodyKind, int] = {"page": max_page_bytes, "image": max_image_bytes}
@@ -101,6 +108,8 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self._sites: dict[str, SitePolicy] = {}
         self._limiters: dict[str, RateLimiter] = {}
+        # FlareSolverr (optional): what it passed, per provider, and who is asking it now.
+        self.solver = ChallengeSolver(flaresolverr_url) if flaresolverr_url else None
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> HttpClient:
@@ -110,6 +119,7 @@ class HttpClient:
             "max_page_bytes": settings.http_max_page_bytes,
             "max_image_bytes": settings.http_max_image_bytes,
             "max_retry_after": settings.http_max_retry_after,
+            "flaresolverr_url": settings.flaresolverr_url,
         }
         return cls(**{**options, **overrides})
 
@@ -123,10 +133,17 @@ class HttpClient:
     def set_rate(self, provider_id: str, rate: float) -> None:
         self.add_site(provider_id, replace(self._sites.get(provider_id, SitePolicy()), rate=rate))
 
-    def _limiter(self, provider_id: str) -> RateLimiter:
-        limiter = self._limiters.get(provider_id)
+    def add_budget(self, provider_id: str, budget: str, rate: float) -> None:
+        """A rate of its own for some of a provider's requests (MangaDex's at-home endpoint
+        has a limit apart from the rest of the API); requests name it as ``budget``. A 429
+        answered within a budget pauses that budget only."""
+        self._limiters[_budget_key(provider_id, budget)] = RateLimiter(rate)
+
+    def _limiter(self, provider_id: str, budget: str | None = None) -> RateLimiter:
+        key = provider_id if budget is None else _budget_key(provider_id, budget)
+        limiter = self._limiters.get(key)
         if limiter is None:
-            limiter = self._limiters[provider_id] = RateLimiter()
+            limiter = self._limiters[key] = RateLimiter()
         return limiter
 
     # -- requests ------------------------------------------------------------------------------
@@ -144,21 +161,59 @@ class HttpClient:
         timeout: float | None = None,
         check: bool = True,
         body: BodyKind = "page",
+        budget: str | None = None,
     ) -> HttpResponse:
         """Send one request for ``provider_id`` and read its body (at most the cap for a
         ``body`` of that kind). With ``check`` (the default) anything but a usable 2xx raises
-        the classified ``ProviderError``; transport failures always do."""
+        the classified ``ProviderError``; transport failures always do. A challenge page is
+        passed through FlareSolverr first when one is configured."""
         effective = timeout or self.timeout
-        limiter = self._limiter(provider_id)
+        ends = time.monotonic() + effective
+        limiter = self._limiter(provider_id, budget)
+        sent = dict(headers or {})
+        clearance = self.solver.clearance(provider_id, url) if self.solver else None
+        if clearance is not None:
+            sent = clearance.apply(sent)
+
+        async def attempt(with_headers: dict[str, str]) -> HttpResponse:
+            return await self._attempt(
+                provider_id, limiter, method, url, params=params, data=data, json=json,
+                headers=with_headers, effective=effective, ends=ends, cap=self.max_bytes[body],
+            )  # fmt: skip
+
+        response = await attempt(sent)
+        if self.solver and method == "GET" and bot_wall(response) == "challenge":
+            response = await self.solver.pass_challenge(
+                self, provider_id, url, response, rejected=clearance, ends=ends, attempt=attempt
+            )
+        if check:
+            raise_for_response(response)
+        return response
+
+    async def _attempt(
+        self,
+        provider_id: str,
+        limiter: RateLimiter,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None,
+        data: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        effective: float,
+        ends: float,
+        cap: int,
+    ) -> HttpResponse:
+        """One exchange: a rate-limit slot, then the request, all before ``ends``."""
         started: float | None = None
         try:
-            async with asyncio.timeout(effective):
-                await limiter.acquire(deadline=time.monotonic() + effective)
+            async with asyncio.timeout_at(ends):
+                await limiter.acquire(deadline=ends)
                 started = time.perf_counter()
                 response = await self._exchange(
                     provider_id, method, url, params=params, data=data, json=json,
-                    headers=headers, connect_timeout=min(effective, CONNECT_TIMEOUT),
-                    cap=self.max_bytes[body],
+                    headers=headers, connect_timeout=min(effective, CONNECT_TIMEOUT), cap=cap,
                 )  # fmt: skip
         except TimeoutError as exc:
             error: ProviderError = ProviderTimeout(f"no answer within {effective:g} s")
@@ -174,8 +229,6 @@ class HttpClient:
             raise error from exc
         if response.status_code == 429:
             self._pause(provider_id, limiter, response)
-        if check:
-            raise_for_response(response)
         return response
 
     def _pause(self, provider_id: str, limiter: RateLimiter, response: HttpResponse) -> None:

@@ -27,7 +27,16 @@ from urllib.parse import parse_qsl, quote
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kurobara.providers.base import Chapter, MangaDetails, Page, Provider, SearchResult
+from kurobara.providers.base import (
+    LATEST,
+    POPULAR,
+    Chapter,
+    MangaDetails,
+    Page,
+    Provider,
+    SearchResult,
+    UnsupportedListing,
+)
 from kurobara.providers.cryptojs import CryptoJSError, cryptojs_decrypt
 from kurobara.providers.definitions import ProviderDefinition
 from kurobara.providers.errors import HTTPStatusFailure, ParseFailure, UnknownManga
@@ -84,6 +93,10 @@ class MadaraSelectors(BaseModel):
     search_title: Selector = ".post-title a"
     search_cover: Selector = ".tab-thumb img"
     search_status: Selector = ".mg_status .summary-content"
+    # The archive listing (``/manga/?m_orderby=views``) and the home page: one block per title.
+    listing_item: Selector = ".page-item-detail"
+    listing_title: Selector = ".post-title a"
+    listing_cover: Selector = "img"
     title: Selector = ".post-title h1"
     cover: Selector = ".summary_image img"
     description: Selector = ".description-summary .summary__content, .summary__content"
@@ -153,23 +166,55 @@ def parse_search_page(
     sel = params.selectors
     if tree.css_first(sel.search_container) is None and not tree.css(sel.search_item):
         raise ParseFailure("search page has no result list (layout changed?)")
+    return _title_blocks(
+        tree.css(sel.search_item), title=sel.search_title, cover=sel.search_cover,
+        status=sel.search_status, what="search result", page_url=page_url, params=params,
+        provider_id=provider_id, nsfw=nsfw,
+    )  # fmt: skip
+
+
+def parse_listing_page(
+    tree: LexborHTMLParser, *, page_url: str, params: MadaraParams, provider_id: str, nsfw: bool
+) -> list[SearchResult]:
+    """The archive listing's title blocks (popular, latest), in the page's order."""
+    sel = params.selectors
+    return _title_blocks(
+        tree.css(sel.listing_item), title=sel.listing_title, cover=sel.listing_cover,
+        status=None, what="listing entry", page_url=page_url, params=params,
+        provider_id=provider_id, nsfw=nsfw,
+    )  # fmt: skip
+
+
+def _title_blocks(
+    items: list[LexborNode],
+    *,
+    title: Selector,
+    cover: Selector,
+    status: Selector | None,
+    what: str,
+    page_url: str,
+    params: MadaraParams,
+    provider_id: str,
+    nsfw: bool,
+) -> list[SearchResult]:
+    """One result per series (the first block of each), in the page's order."""
     results: dict[str, SearchResult] = {}
-    for item in tree.css(sel.search_item):
-        anchor = item.css_first(sel.search_title)
+    for item in items:
+        anchor = item.css_first(title)
         link = link_url(anchor, page_url)
-        title = text_of(anchor)
-        if link is None or not title:
-            raise ParseFailure("search result without a title link (layout changed?)")
+        name = text_of(anchor)
+        if link is None or not name:
+            raise ParseFailure(f"{what} without a title link (layout changed?)")
         slug = slug_from_url(link, params.manga_path)
         results.setdefault(
             slug,
             SearchResult(
                 provider_id=provider_id,
                 external_id=slug,
-                title=title,
+                title=name,
                 url=link,
-                cover_url=image_url(item.css_first(sel.search_cover), page_url),
-                status=normalize_status(text_of(item.css_first(sel.search_status))),
+                cover_url=image_url(item.css_first(cover), page_url),
+                status=normalize_status(text_of(item.css_first(status))) if status else None,
                 nsfw=nsfw,
             ),
         )
@@ -452,6 +497,34 @@ class MadaraProvider(Provider):
             provider_id=self.id,
             nsfw=self.definition.nsfw,
         )
+        return results[:limit]
+
+    listings = (POPULAR, LATEST)
+    _ORDERBY = {POPULAR: "views", LATEST: "latest"}
+
+    async def browse(self, listing: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
+        """The theme's archive: ``/<manga_path>/[page/N/]?m_orderby=views`` (popular) or
+        ``latest``."""
+        orderby = self._ORDERBY.get(listing)
+        if orderby is None:
+            raise UnsupportedListing(self.id, listing)
+        base = f"{self.url}/{self.params.manga_path}/"
+        page_url = base if page <= 1 else f"{base}page/{page}/"
+        try:
+            response = await self.http.get(
+                self.id, page_url, params={"m_orderby": orderby}, headers=self._headers()
+            )
+        except HTTPStatusFailure as exc:
+            if page > 1 and exc.status_code == 404:
+                return []
+            raise
+        tree = parse_html(response.text, what=f"{listing} list")
+        if page <= 1 and not tree.css(self.params.selectors.listing_item):
+            raise ParseFailure(f"{listing} list has no titles (layout changed?)")
+        results = parse_listing_page(
+            tree, page_url=str(response.url), params=self.params, provider_id=self.id,
+            nsfw=self.definition.nsfw,
+        )  # fmt: skip
         return results[:limit]
 
     async def _search_load_more(self, query: str, page: int) -> list[SearchResult]:

@@ -7,6 +7,15 @@ the uploads host (``{uploads_url}/covers/{manga_id}/{file}.256.jpg``).
 
 Responses are validated against models of those shapes: a site that answers something else is a
 ``ParseFailure``, an id the API does not know is ``UnknownManga``.
+
+By the API's rules: search asks only for titles that have chapters in the instance's
+``languages`` (``availableTranslatedLanguage[]`` with ``hasAvailableChapters``, switchable with
+``search_languages_only``); the feed leaves out chapters not yet published
+(``includeFuturePublishAt=0``) and those the site took down (``includeUnavailable=0``), keeps
+the ones hosted elsewhere (``externalUrl``: the chapter carries ``external_url`` and the reader
+links out), and credits every scanlation group. Requests keep to about 3 per second (the
+definition's ``rate_limit``), the at-home endpoint to its own budget (``at_home_rate``, the
+documented 40 per minute); a 429 pauses that budget until ``X-RateLimit-Retry-After``.
 """
 
 from __future__ import annotations
@@ -25,9 +34,19 @@ from pydantic import (
     field_validator,
 )
 
-from kurobara.providers.base import Chapter, MangaDetails, Page, Provider, SearchResult
-from kurobara.providers.definitions import _http_url
+from kurobara.providers.base import (
+    LATEST,
+    POPULAR,
+    Chapter,
+    MangaDetails,
+    Page,
+    Provider,
+    SearchResult,
+    UnsupportedListing,
+)
+from kurobara.providers.definitions import ProviderDefinition, _http_url
 from kurobara.providers.errors import HTTPStatusFailure, ParseFailure, UnknownManga
+from kurobara.providers.http import HttpClient
 
 ContentRating = Literal["safe", "suggestive", "erotica", "pornographic"]
 NSFW_RATINGS: frozenset[str] = frozenset({"erotica", "pornographic"})
@@ -35,6 +54,7 @@ NSFW_RATINGS: frozenset[str] = frozenset({"erotica", "pornographic"})
 DEFAULT_RATINGS: tuple[ContentRating, ...] = ("safe", "suggestive", "erotica")
 # The API refuses offset + limit beyond this window on every list endpoint.
 MAX_WINDOW = 10_000
+AT_HOME_BUDGET = "at-home"
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[a-z]{2,4})?$")]
 
 
@@ -56,6 +76,11 @@ class MangaDexParams(BaseModel):
 
     # Where MangaDex@Home wants to hear how each image fetch from one of its nodes went.
     report_url: str = "https://api.mangadex.network/report"
+    # Search only titles with chapters in ``languages`` (a title without any would list none).
+    search_languages_only: bool = True
+    # Requests per second to ``/at-home/server`` (documented: 40 per minute, apart from the
+    # global limit).
+    at_home_rate: float = Field(default=40 / 60, gt=0, le=100)
 
     @field_validator("api_url", "uploads_url", "report_url")
     @classmethod
@@ -126,6 +151,7 @@ class _ChapterAttributes(_Shape):
     title: str | None = None
     translatedLanguage: str
     publishAt: datetime | None = None
+    externalUrl: str | None = None
 
 
 class _Chapter(_Shape):
@@ -171,12 +197,25 @@ class MangaDexProvider(Provider):
     Params = MangaDexParams
     params: MangaDexParams
 
+    def __init__(self, definition: ProviderDefinition, http: HttpClient) -> None:
+        super().__init__(definition, http)
+        http.add_budget(self.id, AT_HOME_BUDGET, self.params.at_home_rate)
+
     # -- requests ---------------------------------------------------------------------------
 
-    async def _get(self, path: str, params: list[tuple[str, Any]], *, missing: str = "") -> Any:
+    async def _get(
+        self,
+        path: str,
+        params: list[tuple[str, Any]],
+        *,
+        missing: str = "",
+        budget: str | None = None,
+    ) -> Any:
         """GET an API path; with ``missing`` set, a 404 means that thing does not exist."""
         try:
-            return await self.http.get_json(self.id, self.params.api_url + path, params=params)
+            return await self.http.get_json(
+                self.id, self.params.api_url + path, params=params, budget=budget
+            )
         except HTTPStatusFailure as exc:
             if missing and exc.status_code == 404 and type(exc) is HTTPStatusFailure:
                 raise UnknownManga(f"{missing} not found on {self.name}") from exc
@@ -191,6 +230,12 @@ class MangaDexProvider(Provider):
 
     def _ratings(self) -> list[tuple[str, Any]]:
         return [("contentRating[]", rating) for rating in self.params.content_ratings]
+
+    def _available_languages(self) -> list[tuple[str, Any]]:
+        if not self.params.search_languages_only:
+            return []
+        languages = [("availableTranslatedLanguage[]", lang) for lang in self.params.languages]
+        return [*languages, ("hasAvailableChapters", "true")]
 
     # -- the interface ----------------------------------------------------------------------
 
@@ -208,10 +253,36 @@ class MangaDexProvider(Provider):
                 ("includes[]", "cover_art"),
                 ("order[relevance]", "desc"),
                 *self._ratings(),
+                *self._available_languages(),
             ],
         )
         listing = _parse(_MangaList, payload, "search results")
         return [self._search_result(manga) for manga in listing.data]
+
+    listings = (POPULAR, LATEST)
+
+    async def browse(self, listing: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
+        """Popular: most followed (``order[followedCount]``); latest: newest uploaded chapter
+        first (``order[latestUploadedChapter]``)."""
+        order = {POPULAR: "followedCount", LATEST: "latestUploadedChapter"}.get(listing)
+        if order is None:
+            raise UnsupportedListing(self.id, listing)
+        limit = min(limit, 100)
+        offset = (page - 1) * limit
+        if offset + limit > MAX_WINDOW:
+            return []
+        payload = await self._get(
+            "/manga",
+            [
+                ("limit", limit),
+                ("offset", offset),
+                ("includes[]", "cover_art"),
+                (f"order[{order}]", "desc"),
+                *self._ratings(),
+            ],
+        )
+        listing_page = _parse(_MangaList, payload, f"{listing} list")
+        return [self._search_result(manga) for manga in listing_page.data]
 
     async def get_manga_details(self, external_id: str) -> MangaDetails:
         external_id = self._known_id(external_id, "manga")
@@ -266,8 +337,9 @@ class MangaDexProvider(Provider):
                 ("order[volume]", "asc"),
                 ("order[chapter]", "asc"),
                 ("includes[]", "scanlation_group"),
-                # Chapters hosted elsewhere (official sites) have no pages to read here.
-                ("includeExternalUrl", 0),
+                # Chapters hosted elsewhere (official sites) are listed, marked external.
+                ("includeFuturePublishAt", 0),
+                ("includeUnavailable", 0),
                 ("includeEmptyPages", 0),
                 ("includeFutureUpdates", 0),
                 *self._ratings(),
@@ -287,7 +359,10 @@ class MangaDexProvider(Provider):
     async def _at_home(self, chapter_id: str) -> _AtHome:
         chapter_id = self._known_id(chapter_id, "chapter")
         payload = await self._get(
-            f"/at-home/server/{chapter_id}", [], missing=f"chapter {chapter_id}"
+            f"/at-home/server/{chapter_id}",
+            [],
+            missing=f"chapter {chapter_id}",
+            budget=AT_HOME_BUDGET,
         )
         server = _parse(_AtHome, payload, "at-home server")
         if not server.baseUrl.startswith(("http://", "https://")):
@@ -373,21 +448,24 @@ class MangaDexProvider(Provider):
 
     def _chapter(self, chapter: _Chapter) -> Chapter:
         attributes = chapter.attributes
-        group = next(
-            (
-                rel.attributes.get("name")
-                for rel in chapter.relationships
-                if rel.type == "scanlation_group" and rel.attributes
-            ),
-            None,
-        )
+        groups: list[str] = []
+        for rel in chapter.relationships:
+            name = (rel.attributes or {}).get("name")
+            cleaned = name.strip() if isinstance(name, str) else ""
+            if rel.type == "scanlation_group" and cleaned and cleaned not in groups:
+                groups.append(cleaned)
+        external = attributes.externalUrl
+        if external is not None and not external.startswith(("http://", "https://")):
+            external = None
         return Chapter(
             external_id=chapter.id,
             number=attributes.chapter,
             title=attributes.title or None,
             volume=attributes.volume,
             language=attributes.translatedLanguage,
-            scanlator=group if isinstance(group, str) else None,
+            scanlator=" & ".join(groups) or None,
+            groups=groups,
             published_at=attributes.publishAt,
             url=f"{self.url}/chapter/{chapter.id}",
+            external_url=external,
         )

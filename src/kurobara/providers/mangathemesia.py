@@ -22,7 +22,16 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from kurobara.providers.base import Chapter, MangaDetails, Page, Provider, SearchResult
+from kurobara.providers.base import (
+    LATEST,
+    POPULAR,
+    Chapter,
+    MangaDetails,
+    Page,
+    Provider,
+    SearchResult,
+    UnsupportedListing,
+)
 from kurobara.providers.definitions import ProviderDefinition
 from kurobara.providers.errors import HTTPStatusFailure, ParseFailure, UnknownManga
 from kurobara.providers.http import HttpClient
@@ -60,6 +69,7 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "released": ("released", "release", "year", "lanzamiento", "rilis"),
 }
 _SCRIPT_START = re.compile(r"ts_reader\.run\(\s*")
+_LOCK_MARK = "\N{LOCK}"
 
 
 class MangaThemesiaSelectors(BaseModel):
@@ -227,6 +237,10 @@ def parse_chapter_list(
         if item.css_first(sel.chapter_locked) is not None:
             skipped.append((title, "locked chapter (coins or lock icon)"))
             continue
+        if _LOCK_MARK in (item.attributes.get("data-num") or ""):
+            # Sites like Razure mark a coin chapter in the row's own number ("12 🔒").
+            skipped.append((title, "locked chapter (lock in its number)"))
+            continue
         link = link_url(item, page_url)
         if link is None:
             raise ParseFailure("chapter entry without a link (layout changed?)")
@@ -329,6 +343,31 @@ class MangaThemesiaProvider(Provider):
                 return []
             raise ParseFailure(f"no search page at {url} (check manga_path)") from None
         tree = parse_html(text, what="search page")
+        results = parse_search_page(
+            tree, page_url=url, params=self.params, provider_id=self.id,
+            nsfw=self.definition.nsfw,
+        )  # fmt: skip
+        return results[:limit]
+
+    listings = (POPULAR, LATEST)
+    _ORDER = {POPULAR: "popular", LATEST: "update"}
+
+    async def browse(self, listing: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
+        """The theme's series list: ``/<manga_path>/?order=popular|update&page=N``, the same
+        cards as a search."""
+        order = self._ORDER.get(listing)
+        if order is None:
+            raise UnsupportedListing(self.id, listing)
+        url = f"{self.url}/{self.params.manga_path}/"
+        try:
+            text = await self._get(
+                url, what=f"{listing} list", params={"order": order, "page": str(max(1, page))}
+            )
+        except UnknownManga:
+            if page > 1:
+                return []
+            raise ParseFailure(f"no series list at {url} (check manga_path)") from None
+        tree = parse_html(text, what=f"{listing} list")
         results = parse_search_page(
             tree, page_url=url, params=self.params, provider_id=self.id,
             nsfw=self.definition.nsfw,

@@ -65,12 +65,17 @@ def read_entries(path: Path) -> list[Any]:
         raise ProviderConfigError(
             f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
         ) from exc
+    return entries_of(data, where=str(path))
+
+
+def entries_of(data: Any, *, where: str) -> list[Any]:
+    """The raw definitions of a parsed document: a top-level list or a ``providers:`` key."""
     if isinstance(data, dict) and "providers" in data:
         data = data["providers"]
     if data is None:
         return []
     if not isinstance(data, list):
-        raise ProviderConfigError(f"{path}: expected a list of providers (or a 'providers:' key)")
+        raise ProviderConfigError(f"{where}: expected a list of providers (or a 'providers:' key)")
     return data
 
 
@@ -133,10 +138,14 @@ class ProviderRegistry:
 
     ``local`` (uploaded archives, ``kurobara.images.local``) is reachable by ``get`` and ``in``
     but not iterated: it is no site, so the monitor, search and the providers page leave it out.
+
+    The providers of the configuration are fixed at start-up; catalog entries an admin enables
+    (``kurobara.catalog``) join and leave while the server runs, through ``add`` and ``remove``.
     """
 
     def __init__(self, providers: Sequence[Provider], *, local: Provider | None = None) -> None:
         self._providers = {provider.id: provider for provider in providers}
+        self._configured = frozenset(self._providers)
         self._local = {local.id: local} if local is not None else {}
 
     @classmethod
@@ -159,10 +168,32 @@ class ProviderRegistry:
         return provider_id in self._providers or provider_id in self._local
 
     def __iter__(self) -> Iterator[Provider]:
-        return iter(self._providers.values())
+        # A snapshot: a catalog entry enabled while a caller iterates across an await must not
+        # break its loop.
+        return iter(list(self._providers.values()))
 
     def __len__(self) -> int:
         return len(self._providers)
 
     def ids(self) -> list[str]:
         return list(self._providers)
+
+    def is_configured(self, provider_id: str) -> bool:
+        """The provider comes from the configuration (built-ins, the providers file), not from
+        an enabled catalog entry."""
+        return provider_id in self._configured
+
+    def add(self, provider: Provider) -> None:
+        """Register a provider made from an enabled catalog entry (or replace its earlier one)."""
+        if self.is_configured(provider.id) or provider.id in self._local:
+            raise ValueError(f"provider {provider.id!r} is configured; a catalog cannot replace it")
+        self._providers[provider.id] = provider
+
+    def remove(self, provider_id: str) -> bool:
+        """Take an added provider out again; ``False`` when it was not there."""
+        if self.is_configured(provider_id):
+            raise ValueError(f"provider {provider_id!r} is configured; it cannot be removed")
+        return self._providers.pop(provider_id, None) is not None
+
+    def added_ids(self) -> list[str]:
+        return [pid for pid in self._providers if pid not in self._configured]

@@ -1,6 +1,6 @@
 """The reading tables: ``chapters`` (a source's chapter list, kept as rows), ``chapter_sync``
-(when each source's list was last fetched and how that went) and ``chapter_progress`` (what
-each user read)."""
+(when each source's list was last fetched and how that went), ``chapter_progress`` (what
+each user read) and ``reader_preferences`` (how each user reads each manga)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ class StoredChapter(UUIDPrimaryKey, Base):
     scanlator: Mapped[str | None] = mapped_column(String(255))
     published_at: Mapped[datetime | None] = mapped_column()
     url: Mapped[str | None] = mapped_column(String(1000))
+    # A chapter the source only links to (an official publisher's reader): no pages here.
+    external_url: Mapped[str | None] = mapped_column(String(1000))
     # Index in the provider's list (oldest first); the stable sort of a chapter list.
     position: Mapped[int] = mapped_column(Integer)
     # Known once the pages were fetched; lets "the last page was reached" mean "read".
@@ -90,4 +92,23 @@ class ChapterProgress(UUIDPrimaryKey, Base):
     last_page: Mapped[int | None] = mapped_column(Integer)
     read: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     read_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReaderPreference(Base):
+    """How one user reads one manga: the reading mode (``ltr``, ``rtl``, ``vertical``) and the
+    page fit (``width``, ``height``, ``original``). The most recent row is also where a manga
+    the user never opened starts."""
+
+    __tablename__ = "reader_preferences"
+    __table_args__ = (Index("ix_reader_preferences_user_id_updated_at", "user_id", "updated_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    manga_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("manga.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[str] = mapped_column(String(20))
+    fit: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

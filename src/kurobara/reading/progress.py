@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    and_,
     case,
     exists,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from kurobara.manga.models import Manga
 from kurobara.manga.service import MangaNotFound
@@ -282,12 +284,44 @@ def last_read_at_of(user_id: Any, manga_id: Any) -> Any:
     )
 
 
+def _read_by_number(user_id: Any) -> ColumnElement[bool]:
+    """Whether the user read the chapter ``SC`` — or the chapter of its number on another
+    linked source of the manga (read marks count by number, docs/failover.md)."""
+    other = aliased(StoredChapter)
+    same = or_(
+        other.id == SC.id,
+        and_(other.number == SC.number, other.source_id != SC.source_id),
+    )
+    return exists().where(
+        CP.user_id == user_id,
+        CP.manga_id == SC.manga_id,
+        CP.read.is_(True),
+        other.id == CP.chapter_id,
+        same,
+    )
+
+
+def _first_of_its_number() -> ColumnElement[bool]:
+    """``SC`` is the one listed chapter counted for its number: with several sources, the
+    chapter of the same number on another source with a lower id stands for it."""
+    other = aliased(StoredChapter)
+    return ~exists().where(
+        other.manga_id == SC.manga_id,
+        other.number == SC.number,
+        other.source_id != SC.source_id,
+        other.removed_at.is_(None),
+        other.source_id < SC.source_id,
+    )
+
+
 def has_unread_of(user_id: Any, manga_id: Any) -> ColumnElement[bool]:
     """Whether the manga has a listed chapter the user has not read (for filtering)."""
-    read = exists().where(
-        CP.user_id == user_id, CP.manga_id == SC.manga_id, CP.chapter_id == SC.id, CP.read.is_(True)
+    return exists().where(
+        SC.manga_id == manga_id,
+        SC.removed_at.is_(None),
+        ~_read_by_number(user_id),
+        _first_of_its_number(),
     )
-    return exists().where(SC.manga_id == manga_id, SC.removed_at.is_(None), ~read)
 
 
 async def summaries(
@@ -315,9 +349,7 @@ async def summaries(
     )
     last = (await db_session.execute(select(latest).where(latest.c.rn == 1))).all()
     by_manga = {row.manga_id: row for row in last}
-    read = exists().where(
-        CP.user_id == user_id, CP.manga_id == SC.manga_id, CP.chapter_id == SC.id, CP.read.is_(True)
-    )
+    read = _read_by_number(user_id)
     # The position of the chapter read in last, per manga, as bound values: cheaper than
     # joining the window above a second time.
     last_position: Any = (
@@ -339,7 +371,7 @@ async def summaries(
             .over(partition_by=SC.manga_id, order_by=(after_last, SC.position, SC.id))
             .label("rn"),
         )
-        .where(SC.manga_id.in_(ids), SC.removed_at.is_(None), ~read)
+        .where(SC.manga_id.in_(ids), SC.removed_at.is_(None), ~read, _first_of_its_number())
         .subquery()
     )
     first_unread = {

@@ -1,5 +1,6 @@
-"""HTTP routes of reading: a manga's chapter list and a chapter's pages, progress, read marks
-and the history. Every answer is the current user's; errors become HTTP answers in one place."""
+"""HTTP routes of reading: a manga's chapter list and a chapter's pages, progress, read marks,
+the history and the reader's layout per manga. Every answer is the current user's; errors
+become HTTP answers in one place."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from kurobara.manga.service import MangaNotFound, NoUsableSource
 from kurobara.monitoring.deps import ClockDep, SettingsDep
 from kurobara.providers.deps import RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
-from kurobara.reading import listing, progress
+from kurobara.reading import listing, preferences, progress
+from kurobara.reading.rules import ReaderLayout
 from kurobara.reading.schemas import (
     ChapterListRead,
+    FallbackRead,
     HistoryClearQuery,
     HistoryItemRead,
     HistoryQuery,
@@ -25,6 +28,8 @@ from kurobara.reading.schemas import (
     PageListRead,
     ProgressRead,
     ProgressUpdate,
+    ReaderPreferencesRead,
+    ReaderPreferencesUpdate,
 )
 from kurobara.reading.service import ProviderSkipped
 from kurobara.users.deps import CurrentUser
@@ -40,6 +45,12 @@ async def reading_errors() -> AsyncIterator[None]:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Manga not found") from exc
     except listing.ChapterNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Chapter not found") from exc
+    except listing.ExternalChapter as exc:
+        external: dict[str, Any] = {
+            "message": "This chapter is hosted on another site; read it there",
+            "external_url": exc.external_url,
+        }
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=external) from exc
     except UnknownManga as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=exc.message) from exc
     except progress.ChaptersRefused as exc:
@@ -103,7 +114,12 @@ async def list_chapters(
 @reading_router.get(
     "/manga/{manga_id}/chapters/{chapter_id:path}/pages",
     response_model=PageListRead,
-    responses=_PROVIDER_FAILED,
+    responses={
+        **_PROVIDER_FAILED,
+        status.HTTP_409_CONFLICT: {
+            "description": "the chapter is hosted on another site: `detail.external_url`"
+        },
+    },
 )
 async def list_pages(
     manga_id: uuid.UUID,
@@ -124,13 +140,42 @@ async def list_pages(
         max_age_seconds=settings.chapter_cache_seconds,
         clock=clock,
     )
+    return _page_list(found)
+
+
+@reading_router.get(
+    "/chapters/{chapter_id}/pages", response_model=PageListRead, responses=_PROVIDER_FAILED
+)
+async def chapter_pages(
+    chapter_id: uuid.UUID,
+    user: CurrentUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> PageListRead:
+    """The same as the manga-scoped route, by the chapter's id alone. A downloaded chapter's
+    pages are served from its CBZ here, so it reads while its provider is down."""
+    found = await listing.pages_of_chapter(
+        db_session=db_session,
+        registry=registry,
+        chapter_id=chapter_id,
+        user_id=user.id,
+        max_age_seconds=settings.chapter_cache_seconds,
+        clock=clock,
+    )
+    return _page_list(found)
+
+
+def _page_list(found: listing.PageListing) -> PageListRead:
     return PageListRead(
-        manga_id=manga_id,
+        manga_id=found.manga_id,
         provider_id=found.provider_id,
         chapter_id=found.chapter.id,
         external_id=found.chapter.external_id,
         page_count=len(found.pages),
         pages=found.pages,
+        fallback=FallbackRead.model_validate(found.fallback) if found.fallback else None,
     )
 
 
@@ -150,6 +195,41 @@ async def set_progress(
         last_page=payload.last_page,
         read=payload.read,
         clock=clock,
+    )
+
+
+@reading_router.get("/manga/{manga_id}/reader-preferences", response_model=ReaderPreferencesRead)
+async def get_reader_preferences(
+    manga_id: uuid.UUID, user: CurrentUser, db_session: SessionDep
+) -> ReaderPreferencesRead:
+    """The reading mode and fit the reader opens this manga in for the caller."""
+    layout = await preferences.get_layout(db_session=db_session, user_id=user.id, manga_id=manga_id)
+    return _layout(manga_id, layout)
+
+
+@reading_router.put("/manga/{manga_id}/reader-preferences", response_model=ReaderPreferencesRead)
+async def put_reader_preferences(
+    manga_id: uuid.UUID,
+    payload: ReaderPreferencesUpdate,
+    user: CurrentUser,
+    db_session: SessionDep,
+    clock: ClockDep,
+) -> ReaderPreferencesRead:
+    """Remember the caller's reading mode and fit for this manga (on every device)."""
+    layout = await preferences.set_layout(
+        db_session=db_session,
+        user_id=user.id,
+        manga_id=manga_id,
+        mode=payload.mode,
+        fit=payload.fit,
+        clock=clock,
+    )
+    return _layout(manga_id, layout)
+
+
+def _layout(manga_id: uuid.UUID, layout: ReaderLayout) -> ReaderPreferencesRead:
+    return ReaderPreferencesRead(
+        manga_id=manga_id, mode=layout.mode, fit=layout.fit, remembered=layout.remembered
     )
 
 

@@ -1,10 +1,12 @@
 """Pure rules of the reading model: how a site's chapter becomes a row, when a stored list is
-too old, whether a provider may be asked, what "read" means and where "Continue" goes."""
+too old, whether a provider may be asked, what "read" means, where "Continue" goes and how the
+reader lays a manga out."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,10 @@ from kurobara.providers.base import Chapter
 DISABLED = "disabled"
 DOWN = "down"
 UNREGISTERED = "unregistered"
+
+READING_MODES = ("ltr", "rtl", "vertical")
+PAGE_FITS = ("width", "height", "original")
+DEFAULT_MODE = "ltr"
 
 
 def parse_number(text: str | None) -> float | None:
@@ -56,6 +62,11 @@ def chapter_rows(chapters: Sequence[Chapter]) -> list[dict[str, Any]]:
                 "scanlator": _clean(chapter.scanlator, 255),
                 "published_at": chapter.published_at,
                 "url": chapter.url if chapter.url and len(chapter.url) <= 1000 else None,
+                "external_url": (
+                    chapter.external_url
+                    if chapter.external_url and len(chapter.external_url) <= 1000
+                    else None
+                ),
                 "position": len(rows),
             }
         )
@@ -95,3 +106,27 @@ def continue_target(
     if latest_id is not None and not latest_read:
         return latest_id
     return first_unread_id
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderLayout:
+    mode: str
+    fit: str
+    remembered: bool  # chosen for this very manga (not carried over from another)
+
+
+def default_fit(mode: str) -> str:
+    """A strip is read fitted to the width; a paged page is seen whole, fitted to the height."""
+    return "width" if mode == "vertical" else "height"
+
+
+def reader_layout(own: tuple[str, str] | None, latest: tuple[str, str] | None) -> ReaderLayout:
+    """How the reader opens a manga: the (mode, fit) chosen for it; for a manga never opened,
+    the user's most recent choice on another; else left to right, fit height. A stored value
+    this version does not know (a mode since removed) falls back as if it were not there."""
+    for chosen, remembered in ((own, True), (latest, False)):
+        if chosen is None or chosen[0] not in READING_MODES:
+            continue
+        mode, fit = chosen
+        return ReaderLayout(mode, fit if fit in PAGE_FITS else default_fit(mode), remembered)
+    return ReaderLayout(DEFAULT_MODE, default_fit(DEFAULT_MODE), False)

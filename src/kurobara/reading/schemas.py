@@ -1,11 +1,11 @@
 """API shapes of reading: chapter lists with the caller's progress, pages, progress writes,
-read marks and the history."""
+read marks, the history and the reader's layout per manga."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,7 +18,8 @@ MAX_MARK_IDS = 2000
 class ChapterRead(BaseModel):
     """One chapter. ``external_id``, ``number`` (text, as the site writes it), ``title``,
     ``volume``, ``language``, ``scanlator``, ``published_at`` and ``url`` are the fields the list
-    always had; ``id`` is the stable id every other endpoint takes."""
+    always had; ``id`` is the stable id every other endpoint takes. ``read`` is also true when
+    the chapter of that number was read on another linked source."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -32,12 +33,49 @@ class ChapterRead(BaseModel):
     scanlator: str | None
     published_at: datetime | None
     url: str | None
+    external_url: str | None = Field(
+        description="Set when the chapter is hosted on another site (an official publisher): "
+        "it has no pages here; read it there"
+    )
     position: int
     page_count: int | None
     first_seen_at: datetime
     removed_at: datetime | None
     read: bool
     last_page: int | None
+    # The provider of the source this chapter comes from (lists merge linked sources).
+    provider_id: str
+
+
+class FallbackRead(BaseModel):
+    """Another source answers than the one the reader means: ``reason`` (down, disabled,
+    unregistered, failed), since when (down), and ``message`` for a banner."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    provider_id: str
+    provider_name: str
+    wanted_provider_id: str
+    wanted_provider_name: str
+    reason: str
+    since: datetime | None
+    message: str
+
+
+class ListedSourceRead(BaseModel):
+    """A linked source: its provider's status, whether it may be asked now (``usable``),
+    whether the caller chose it, and whether it answers this list."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    source_id: uuid.UUID
+    provider_id: str
+    provider_name: str
+    external_id: str
+    provider_status: str | None
+    usable: bool
+    chosen: bool
+    answering: bool
 
 
 class ChapterListRead(BaseModel):
@@ -55,6 +93,9 @@ class ChapterListRead(BaseModel):
     error_kind: str | None
     error_message: str | None
     refreshed_at: datetime | None
+    # Set when the answering source is not the wanted one (docs/failover.md).
+    fallback: FallbackRead | None = None
+    sources: list[ListedSourceRead] = []
     chapters: list[ChapterRead]
 
 
@@ -65,6 +106,7 @@ class PageListRead(BaseModel):
     external_id: str
     page_count: int
     pages: list[Page]
+    fallback: FallbackRead | None = None
 
 
 class ProgressUpdate(BaseModel):
@@ -147,3 +189,29 @@ class HistoryQuery(BaseModel):
 
 class HistoryClearQuery(BaseModel):
     manga_id: uuid.UUID | None = None
+
+
+ReadingMode = Literal["ltr", "rtl", "vertical"]
+PageFit = Literal["width", "height", "original"]
+
+
+class ReaderPreferencesUpdate(BaseModel):
+    """How to lay out this manga in the reader: ``mode`` (paged left to right, paged right to
+    left, or one continuous vertical strip) and ``fit`` (page width, page height, or the
+    image's own size)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: ReadingMode
+    fit: PageFit
+
+
+class ReaderPreferencesRead(ReaderPreferencesUpdate):
+    """The layout the reader opens this manga in. ``remembered`` is false when nothing was
+    chosen for this manga yet: the layout is then the caller's latest choice on another manga
+    (or the default, left to right fitted to the height)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    manga_id: uuid.UUID
+    remembered: bool

@@ -71,6 +71,8 @@ class ProviderState:
     is_enabled: bool
     error_kind: str | None
     error_message: str | None
+    status_changed_at: datetime | None = None
+    consecutive_failures: int = 0
 
 
 async def provider_states(
@@ -87,6 +89,8 @@ async def provider_states(
                 ProviderStatus.is_enabled,
                 ProviderStatus.error_kind,
                 ProviderStatus.error_message,
+                ProviderStatus.status_changed_at,
+                ProviderStatus.consecutive_failures,
             ).where(ProviderStatus.provider_id.in_(set(provider_ids)))
         )
     ).all()
@@ -97,6 +101,8 @@ async def provider_states(
             is_enabled=row.is_enabled,
             error_kind=row.error_kind,
             error_message=row.error_message,
+            status_changed_at=row.status_changed_at,
+            consecutive_failures=row.consecutive_failures,
         )
         for row in rows
     }

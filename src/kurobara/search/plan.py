@@ -15,6 +15,7 @@ from kurobara.monitoring.evidence import search_evidence
 from kurobara.monitoring.views import search_skips
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.search.deadlines import ProviderEvidence, SearchLatencies, learned_deadlines
+from kurobara.search.preferences import DEFAULTS, Preferences
 from kurobara.search.service import select_providers
 
 
@@ -26,6 +27,7 @@ class SearchPlan:
     deadlines: Mapping[str, float]
     healthy: frozenset[str]
     latencies: SearchLatencies
+    show_nsfw: bool = False
 
 
 def search_latencies(state: Any) -> SearchLatencies:
@@ -44,12 +46,22 @@ async def plan_search(
     provider_ids: Sequence[str],
     include_down: bool,
     now: datetime,
+    preferences: Preferences = DEFAULTS,
 ) -> SearchPlan:
-    """Raises ``UnknownProviders`` for ids that are not registered."""
+    """Raises ``UnknownProviders`` for ids that are not registered. Providers the user's
+    preferences leave out are not asked: silently when the search names none (the user never
+    sees them), as ``skipped`` with the reason when it names them."""
     providers = select_providers(registry, provider_ids)
+    left_out = {p.id: reason for p in providers if (reason := preferences.left_out(p)) is not None}
+    if not provider_ids and len(left_out) < len(providers):
+        providers = [p for p in providers if p.id not in left_out]
+        left_out = {}
     ids = [provider.id for provider in providers]
     settings = state.settings
-    skip = await search_skips(db_session=db_session, include_down=include_down)
+    skip = {
+        **await search_skips(db_session=db_session, include_down=include_down),
+        **left_out,
+    }
     seen = await search_evidence(db_session=db_session, now=now, provider_ids=ids)
     latencies = search_latencies(state)
     evidence = {
@@ -62,7 +74,7 @@ async def plan_search(
     }
     return SearchPlan(
         registry=registry,
-        provider_ids=list(provider_ids),
+        provider_ids=ids,
         skip=skip,
         deadlines=learned_deadlines(
             ids,
@@ -74,4 +86,5 @@ async def plan_search(
         ),
         healthy=frozenset(pid for pid, row in seen.items() if row.status == rules.ACTIVE),
         latencies=latencies,
+        show_nsfw=preferences.show_nsfw,
     )

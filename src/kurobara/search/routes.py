@@ -6,20 +6,29 @@ hand the database connection back before asking any site."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from kurobara.db.deps import SessionDep
 from kurobara.monitoring import jobs as monitoring_jobs
 from kurobara.monitoring.deps import ClockDep
 from kurobara.providers.deps import RegistryDep
+from kurobara.search import browse as browse_service
+from kurobara.search import preferences
 from kurobara.search import service as search_service
 from kurobara.search.favorites import mark_favorites
 from kurobara.search.plan import SearchPlan, plan_search
-from kurobara.search.schemas import ProviderEvent, SearchResponse
+from kurobara.search.schemas import (
+    BrowsePage,
+    ProviderEvent,
+    SearchPreferencesRead,
+    SearchPreferencesUpdate,
+    SearchResponse,
+)
 from kurobara.users.deps import CurrentUser
+from kurobara.validation import unprocessable
 
 search_router = APIRouter(tags=["search"])
 
@@ -49,17 +58,9 @@ def split_ids(values: list[str] | None) -> list[str]:
 
 
 def _unknown(exc: search_service.UnknownProviders) -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail=[
-            {
-                "type": "unknown_provider",
-                "loc": ["query", "providers"],
-                "msg": f"unknown provider {pid!r}",
-                "input": pid,
-            }
-            for pid in exc.provider_ids
-        ],
+    pids = exc.provider_ids
+    return unprocessable(
+        "unknown_provider", ["query", "providers"], [(f"unknown provider {p!r}", p) for p in pids]
     )
 
 
@@ -73,6 +74,7 @@ def _run_args(request: Request, plan: SearchPlan) -> dict[str, Any]:
         "on_provider_error": monitoring_jobs.early_check_hook(request.app.state),
         "on_latency": plan.latencies.answered,
         "on_miss": plan.latencies.missed,
+        "show_nsfw": plan.show_nsfw,
     }
 
 
@@ -99,6 +101,7 @@ async def search(
             provider_ids=split_ids(providers),
             include_down=include_down,
             now=clock.now(),
+            preferences=await preferences.get_preferences(db_session=db_session, user_id=user.id),
         )
     except search_service.UnknownProviders as exc:
         raise _unknown(exc) from exc
@@ -140,6 +143,7 @@ async def search_stream(
             provider_ids=split_ids(providers),
             include_down=include_down,
             now=clock.now(),
+            preferences=await preferences.get_preferences(db_session=db_session, user_id=user.id),
         )
     except search_service.UnknownProviders as exc:
         raise _unknown(exc) from exc
@@ -170,3 +174,83 @@ async def search_stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+def _preferences_read(
+    registry: RegistryDep, prefs: preferences.Preferences
+) -> SearchPreferencesRead:
+    return SearchPreferencesRead(
+        show_nsfw=prefs.show_nsfw,
+        languages=list(prefs.languages),
+        available_languages=preferences.provider_languages(registry),
+    )
+
+
+@search_router.get("/search/preferences", response_model=SearchPreferencesRead)
+async def read_preferences(
+    user: CurrentUser, db_session: SessionDep, registry: RegistryDep
+) -> SearchPreferencesRead:
+    """The caller's search preferences: NSFW hidden and every language until changed."""
+    prefs = await preferences.get_preferences(db_session=db_session, user_id=user.id)
+    return _preferences_read(registry, prefs)
+
+
+@search_router.patch("/search/preferences", response_model=SearchPreferencesRead)
+async def update_preferences(
+    payload: SearchPreferencesUpdate, user: CurrentUser, db_session: SessionDep,
+    registry: RegistryDep,
+) -> SearchPreferencesRead:  # fmt: skip
+    """Change ``show_nsfw`` and/or ``languages`` (codes such as ``en``, ``pt-br``; an empty
+    list asks every language). They apply to searches and browse lists from then on."""
+    prefs = await preferences.update_preferences(
+        db_session=db_session,
+        user_id=user.id,
+        show_nsfw=payload.show_nsfw,
+        languages=payload.languages,
+    )
+    return _preferences_read(registry, prefs)
+
+
+ListingParam = Annotated[
+    Literal["popular", "latest"],
+    Query(alias="list", description="popular (most followed or viewed) or latest (newest chapter)"),
+]
+
+
+@search_router.get(
+    "/providers/{provider_id}/browse",
+    response_model=BrowsePage,
+    tags=["search"],
+    responses={404: {"description": "Unknown provider, or a list its kind does not offer"}},
+)
+async def browse(
+    request: Request,
+    user: CurrentUser,
+    db_session: SessionDep,
+    registry: RegistryDep,
+    provider_id: Annotated[str, Path(max_length=100)],
+    listing: ListingParam = "popular",
+    page: PageParam = 1,
+    limit: LimitParam = 24,
+    include_down: IncludeDownParam = False,
+) -> BrowsePage:
+    """One page of a provider's ``popular`` or ``latest`` list (``lists`` says which it
+    offers). A down or disabled provider, or one your preferences leave out, is ``skipped``
+    with its reason; a failing one is ``error`` with what happened, and is checked early."""
+    if provider_id not in registry:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"unknown provider {provider_id!r}")
+    try:
+        return await browse_service.browse_for_user(
+            db_session=db_session,
+            db=request.app.state.db,
+            user_id=user.id,
+            provider=registry.get(provider_id),
+            listing=listing,
+            page=page,
+            limit=limit,
+            timeout=request.app.state.settings.search_timeout,
+            include_down=include_down,
+            on_provider_error=monitoring_jobs.early_check_hook(request.app.state),
+        )
+    except browse_service.UnsupportedListing as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from exc

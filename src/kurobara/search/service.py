@@ -26,6 +26,7 @@ from kurobara.providers.errors import ProviderError, ProviderTimeout, Unexpected
 from kurobara.providers.http import with_deadline
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.search.ranking import ProviderStanding, rank
+from kurobara.search.rules import visible_results
 from kurobara.search.schemas import RankedResult, SearchOutcome, SearchResponse, SearchSummary
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ Answer = tuple[SearchOutcome, list[SearchResult]]
 
 
 async def _ask(
-    provider: Provider, *, query: str, page: int, limit: int, timeout: float
+    provider: Provider, *, query: str, page: int, limit: int, timeout: float, show_nsfw: bool
 ) -> tuple[SearchOutcome, list[SearchResult], ProviderError | None]:
     started = time.perf_counter()
     try:
@@ -83,7 +84,9 @@ async def _ask(
         error = UnexpectedFailure(f"{type(exc).__name__}: {exc}")
     else:
         # Covers through this server's image proxy, never the source's address.
-        results = search_results_with_proxied_covers(results[:limit])
+        results = search_results_with_proxied_covers(
+            visible_results(results[:limit], show_nsfw=show_nsfw)
+        )
         outcome = SearchOutcome(
             provider_id=provider.id,
             name=provider.name,
@@ -138,6 +141,7 @@ FAILURE_WORDS = {
     "tls": "failed TLS",
     "http_status": "answered with an HTTP error",
     "bot_challenge": "showed a bot challenge",
+    "bot_blocked": "is blocking us (firewall)",
     "rate_limited": "is rate-limiting us",
     "parse": "answered something unreadable",
     "too_large": "answered too much",
@@ -211,11 +215,13 @@ async def stream(
     on_latency: LatencyHook | None = None,
     on_miss: Callable[[str], None] | None = None,
     follow_late: bool = True,
+    show_nsfw: bool = True,
 ) -> AsyncIterator[SearchEvent]:
     """Ask the selected providers concurrently, yielding as they answer. Raises
     ``UnknownProviders`` before asking anyone when ``provider_ids`` names an unregistered id.
     ``deadlines`` (seconds per provider, default ``timeout``) decide when one is reported
-    ``slow``; it is still awaited up to ``timeout`` when ``follow_late``."""
+    ``slow``; it is still awaited up to ``timeout`` when ``follow_late``. NSFW titles are left
+    out unless ``show_nsfw``."""
     query = query.strip()
     providers = select_providers(registry, provider_ids)
     started = time.perf_counter()
@@ -229,7 +235,17 @@ async def stream(
 
     async def run(provider: Provider) -> None:
         answers.put_nowait(
-            (provider, *await _ask(provider, query=query, page=page, limit=limit, timeout=timeout))
+            (
+                provider,
+                *await _ask(
+                    provider,
+                    query=query,
+                    page=page,
+                    limit=limit,
+                    timeout=timeout,
+                    show_nsfw=show_nsfw,
+                ),
+            )
         )
 
     async def report_error(provider_id: str, error: ProviderError) -> None:
@@ -362,6 +378,7 @@ async def search(
     on_provider_error: ErrorHook | None = None,
     on_latency: LatencyHook | None = None,
     on_miss: Callable[[str], None] | None = None,
+    show_nsfw: bool = True,
 ) -> SearchResponse:
     """The whole search at once (``GET /search``): every outcome, results interleaved by
     provider rank. Raises ``UnknownProviders`` before asking anyone for an unknown id."""
@@ -383,6 +400,7 @@ async def search(
         on_latency=on_latency,
         on_miss=on_miss,
         follow_late=False,
+        show_nsfw=show_nsfw,
     ):
         if event.outcome is not None:
             outcomes[event.outcome.provider_id] = event.outcome

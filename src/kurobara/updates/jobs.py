@@ -27,8 +27,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from kurobara.background import tick_until_stopped
 from kurobara.config import Settings
 from kurobara.db.engine import Database
+from kurobara.downloads import service as downloads_service
 from kurobara.monitoring.checker import CheckReport, replica_id
 from kurobara.monitoring.clock import Clock, SystemClock
 from kurobara.monitoring.models import ProviderTransition
@@ -312,41 +314,36 @@ class LibraryUpdater:
                     "rate limited provider=%s paused until %s", provider_id, until.isoformat()
                 )
                 return
+            outcome = outcome_of(result)
             async with self.write_slots:
                 finished = await claims.complete(
                     db_session=session,
                     source_id=source_id,
                     owner=self.owner,
-                    outcome=outcome_of(result),
+                    outcome=outcome,
                     now=now,
                 )
+                # Users whose auto-download rule covers this favorite get the new chapters
+                # queued; the Downloader picks them up at its next tick.
+                queued = await downloads_service.queue_for_rules(
+                    db_session=session,
+                    manga_id=result.manga_id,
+                    chapter_ids=outcome.new_chapter_ids,
+                    now=now,
+                )
+            if queued:
+                logger.info("auto-download manga=%s requests=%d", result.manga_id, queued)
         if finished:
             self.notifier.wake.set()
             for run_id in finished:
                 logger.info("library update run=%s done", run_id)
 
     async def _loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self._wake.clear()
-                started = await self.tick()
-                if started and len(self._running) < self.concurrency:
-                    continue
-                await self._idle()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception(
-                    "library update tick failed; retrying in %.0f s", ERROR_BACKOFF_SECONDS
-                )
-                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
-
-    async def _idle(self) -> None:
-        try:
-            async with asyncio.timeout(IDLE_POLL_SECONDS):
-                await self._wake.wait()
-        except TimeoutError:
-            pass
+        await tick_until_stopped(
+            self._stopping, self._wake, self.tick, lambda: len(self._running) < self.concurrency,
+            idle_seconds=IDLE_POLL_SECONDS, error_backoff_seconds=ERROR_BACKOFF_SECONDS,
+            logger=logger, what="library update",
+        )  # fmt: skip
 
 
 def outcome_of(result: Any) -> claims.Outcome:

@@ -28,13 +28,13 @@ from kurobara.db.engine import Database
 from kurobara.library.models import LibraryEntry
 from kurobara.manga.models import Manga
 from kurobara.monitoring.clock import Clock, SystemClock
+from kurobara.notify import send_apprise
 from kurobara.reading.models import StoredChapter
 from kurobara.updates import rules
 from kurobara.updates.models import NotificationSettings, UpdateItem, UpdateNotification, UpdateRun
 
 logger = logging.getLogger("kurobara.updates.notify")
 
-SEND_TIMEOUT_SECONDS = 10.0
 # A message leased this long is someone's to send; after it, another replica may retry it.
 LEASE = timedelta(seconds=60)
 BATCH = 100
@@ -167,7 +167,7 @@ class UpdateNotifier:
         settings = await session.get(NotificationSettings, message.user_id)
         await session.commit()  # nothing held open while sending
         urls = list(settings.urls) if settings is not None and settings.scope != "off" else []
-        error = await _send(urls, message.title, message.body) if urls else None
+        error = await send_apprise(urls, message.title, message.body) if urls else None
         done = self.clock.now()
         values: dict[str, Any] = {"lease_until": None}
         if error is None:
@@ -212,18 +212,3 @@ class UpdateNotifier:
 
 def _unleased(now: datetime) -> Any:
     return or_(UpdateNotification.lease_until.is_(None), UpdateNotification.lease_until <= now)
-
-
-async def _send(urls: list[str], title: str, body: str) -> str | None:
-    """Send through Apprise; None when every URL took it, else what went wrong."""
-    import apprise
-
-    client = apprise.Apprise()
-    for url in urls:
-        client.add(url)
-    try:
-        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-            ok = await client.async_notify(body=body, title=title)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None if ok else "one or more Apprise URLs did not accept the message"

@@ -17,6 +17,7 @@ from fastapi.security import OAuth2PasswordBearer
 from kurobara.db.deps import SessionDep
 from kurobara.users import service as user_service
 from kurobara.users import tokens as token_service
+from kurobara.users.cache import UserCache
 from kurobara.users.models import User
 from kurobara.users.security import InvalidToken, decode_access_token, password_fingerprint
 
@@ -67,7 +68,12 @@ async def optional_user(
         user_id, fingerprint = decode_access_token(token, secret=secret_key(request))
     except InvalidToken:
         return None
-    user = await user_service.get(db_session=db_session, user_id=user_id)
+    cache: UserCache | None = getattr(request.app.state, "user_cache", None)
+    user = cache.get(db_session, user_id) if cache is not None else None
+    if user is None:
+        user = await user_service.get(db_session=db_session, user_id=user_id)
+        if user is not None and user.is_active and cache is not None:
+            cache.put(user)
     if user is None or not user.is_active:
         return None
     if not hmac.compare_digest(fingerprint, password_fingerprint(user.hashed_password)):

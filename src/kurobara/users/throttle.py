@@ -16,8 +16,6 @@ import time
 from collections import deque
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 logger = logging.getLogger(__name__)
 
 # How long logins use the in-process count after Redis failed, before Redis is tried again.
@@ -84,6 +82,10 @@ class RedisLoginThrottle:
             max_failures=max_failures, window_seconds=window_seconds
         )
         self._failed_at: float | None = None
+        # Imported here: only an instance with Redis configured loads the client library.
+        from redis.exceptions import RedisError
+
+        self._errors: tuple[type[Exception], ...] = (OSError, RedisError)
 
     @staticmethod
     def _key(key: str) -> str:
@@ -104,7 +106,7 @@ class RedisLoginThrottle:
         if self._redis_usable():
             try:
                 return await self._attempt(key)
-            except (OSError, RedisError) as exc:
+            except self._errors as exc:
                 self._redis_failed(exc)
         return await self.fallback.attempt(key)
 
@@ -124,5 +126,5 @@ class RedisLoginThrottle:
         if self._redis_usable():
             try:
                 await self.redis.delete(self._key(key))
-            except (OSError, RedisError) as exc:
+            except self._errors as exc:
                 self._redis_failed(exc)

@@ -14,7 +14,11 @@ from starlette.types import Scope
 from kurobara.web.admin_pages import NotAdmin, not_admin_page
 from kurobara.web.admin_pages import router as admin_pages_router
 from kurobara.web.browse import router as browse_router
+from kurobara.web.catalog_pages import router as catalog_pages_router
 from kurobara.web.dashboard import router as dashboard_router
+from kurobara.web.discover_pages import router as discover_pages_router
+from kurobara.web.downloads_pages import router as downloads_pages_router
+from kurobara.web.migrate_pages import router as migrate_pages_router
 from kurobara.web.pages import STATIC_DIR, redirect, render
 from kurobara.web.routes import router
 from kurobara.web.session import CsrfRefused, LoginRequired, login_url
@@ -53,9 +57,13 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(browse_router)
     app.include_router(dashboard_router)
+    app.include_router(discover_pages_router)
     app.include_router(updates_pages_router)
+    app.include_router(migrate_pages_router)
     app.include_router(upload_pages_router)
+    app.include_router(downloads_pages_router)
     app.include_router(admin_pages_router)
+    app.include_router(catalog_pages_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.categories import service as category_service
 from kurobara.db.deps import SessionDep
+from kurobara.failover import proposals as migration_proposals
 from kurobara.library import service as library_service
 from kurobara.library.schemas import LibraryQuery
 from kurobara.manga import service as manga_service
@@ -28,8 +29,11 @@ from kurobara.monitoring.clock import Clock
 from kurobara.monitoring.deps import ClockDep, RegistryDep
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.providers.registry import ProviderRegistry, UnknownProvider
+from kurobara.providers.wording import in_words
 from kurobara.reading import listing as reading_listing
+from kurobara.reading import preferences as reader_preferences
 from kurobara.reading.service import ProviderSkipped
+from kurobara.search import preferences as search_preferences
 from kurobara.search.routes import MAX_QUERY_LENGTH
 from kurobara.users.models import User
 from kurobara.web.pages import CONTENT_SECURITY_POLICY, redirect, render, url_path
@@ -130,14 +134,19 @@ async def search_page(
         settings=request.app.state.settings,
         now=clock.now(),
     )
-    # Why a search leaves a provider out: the rule search itself applies.
+    # Why a search leaves a provider out: the rules search itself applies (the monitor's, and
+    # the user's preferences, whose left-out providers a search does not show at all).
     skips = await monitoring_service.search_skips(db_session=db_session)
+    prefs = await search_preferences.get_preferences(db_session=db_session, user_id=user.id)
+    left_out = {view.provider_id: prefs.left_out(registry.get(view.provider_id)) for view in views}
+    if any(reason is None for reason in left_out.values()):
+        views = [view for view in views if left_out[view.provider_id] is None]
     chips = [
         ProviderChip(
             id=view.provider_id,
             name=registry.get(view.provider_id).name,
             status=view.status if view.is_enabled else "disabled",
-            reason=skips.get(view.provider_id),
+            reason=left_out[view.provider_id] or skips.get(view.provider_id),
         )
         for view in views
     ]
@@ -184,7 +193,8 @@ async def open_result(
             user,
             status_code=502,
             title="The provider did not answer",
-            message=f"{exc.kind.replace('_', ' ')}: {exc.message}",
+            message=in_words(exc.kind, exc.message, exc.status_code) or exc.message,
+            detail=f"{exc.kind}: {exc.message}",
         )
     return redirect(url_path(request, "web:manga", manga_id=str(manga.id)))
 
@@ -292,6 +302,12 @@ async def reader_page(
         )
     except reading_listing.ChapterNotFound:
         reading = None
+    except reading_listing.ExternalChapter as exc:
+        message = f"{manga.title}: this chapter is published on another site, not here."
+        return _problem(
+            request, user, status_code=409, title="Read on the publisher's site",
+            message=message, back=back, external_url=exc.external_url,
+        )  # fmt: skip
     except manga_service.NoUsableSource:
         message = "None of this manga's providers is enabled on this server."
         return _problem(
@@ -316,14 +332,18 @@ async def reader_page(
         return _problem(
             request, user, status_code=404, title="Chapter not found", message=message, back=back
         )
+    layout = await reader_preferences.get_layout(
+        db_session=db_session, user_id=user.id, manga_id=parsed
+    )
     # Links use the stable chapter ids; the page's script saves progress against this one and
-    # opens the chapter at the page it was left on.
+    # opens the chapter at the page it was left on, in the layout chosen for this manga.
     response = render(
         request,
         "reader.html",
         user=user,
         manga=manga,
         reading=reading,
+        layout=layout,
         reader_url=lambda chapter: reader_url(request, parsed, str(chapter.id)),
         progress_id=reading.chapter.id,
         resume_page=reading.chapter.last_page,
@@ -370,6 +390,7 @@ async def _collection(
         category_id=query.category_id,
     )
     categories = await category_service.list_categories(db_session=db_session, user_id=user.id)
+    migrations = await migration_proposals.count_migrations(db_session=db_session, user_id=user.id)
     route = "web:favorites" if favorites else "web:library"
     state = {
         "search": query.search or "",
@@ -406,6 +427,7 @@ async def _collection(
         page_url=page_url,
         problem=problem,
         categories=categories,
+        migrations=migrations,
     )
     return with_image_origins(response, request.app.state.registry)
 

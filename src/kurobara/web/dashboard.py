@@ -20,6 +20,7 @@ from kurobara.db.deps import SessionDep
 from kurobara.monitoring import notifications, rules
 from kurobara.monitoring import service as monitoring
 from kurobara.monitoring.models import ProviderCheck
+from kurobara.providers.wording import in_words
 from kurobara.web.forms import INTERVAL_LABELS
 from kurobara.web.pages import render
 from kurobara.web.session import SignedInUser
@@ -142,13 +143,10 @@ def beat_title(check: ProviderCheck) -> str:
     when = absolute_time(check.checked_at)
     if check.ok:
         return f"{when} · up · {format_ms(check.response_time)}"
-    what = check.error_kind or "error"
-    if check.http_status:
-        what += f" {check.http_status}"
-    message = (check.error_message or "").strip()
-    if len(message) > 140:
-        message = message[:139] + "…"
-    return f"{when} · down · {what}" + (f": {message}" if message else "")
+    # In words, as the row's last error is; the raw text is in that cell's details.
+    words = in_words(check.error_kind, check.error_message, check.http_status) or "error"
+    stage = f" (at {check.stage})" if check.stage else ""
+    return f"{when} · down · {words}{stage}"
 
 
 @dataclass(frozen=True)

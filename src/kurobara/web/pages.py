@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from kurobara import __version__
+from kurobara.providers.wording import in_words
 from kurobara.users.models import User
 from kurobara.web.session import FLASH_COOKIE, commit_csrf_cookie, cookie_path, csrf_token
 
@@ -42,8 +43,10 @@ NAV: tuple[NavItem, ...] = (
     NavItem("Favorites", "web:favorites", "star"),
     NavItem("Updates", "web:updates", "bell"),
     NavItem("History", "web:history", "history"),
+    NavItem("Downloads", "web:downloads", "download"),
     NavItem("Providers", "web:providers", "server"),
     NavItem("Settings", "web:settings", "gear"),
+    NavItem("Sources", "web:sources", "sliders", admin_only=True),
     NavItem("Users", "web:users", "user", admin_only=True),
 )
 
@@ -62,6 +65,12 @@ FLASH_MESSAGES: dict[str, tuple[str, str]] = {
     "registration-saved": ("success", "Registration setting saved."),
     "invitation-revoked": ("info", "Invitation revoked."),
     "token-revoked": ("info", "Token revoked; it no longer works."),
+    "catalog-enable": ("success", "Source enabled: it is on the Providers page and checked now."),
+    "catalog-disable": ("info", "Source disabled: no longer searched or checked."),
+    "catalog-refreshed": ("success", "Catalog indexes fetched."),
+    "migration-accepted": ("success", "Migrated: the new source is linked and yours to read from."),
+    "migrations-accepted": ("success", "The best matches above the score were accepted."),
+    "migrations-none": ("info", "No series had a usable match at or above that score."),
 }
 
 # Same-origin everything; covers may come from provider sites, hence any https image.
@@ -156,4 +165,5 @@ def _secure_headers(response: HTMLResponse | RedirectResponse) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-templates.env.globals.update(url_path=url_path, static_url=static_url)
+# ``error_words``: a raw provider/OS error said in words (the raw text goes in a <details>).
+templates.env.globals.update(url_path=url_path, static_url=static_url, error_words=in_words)

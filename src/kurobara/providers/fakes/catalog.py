@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +39,9 @@ _SENTENCES = (
     "Somewhere between the lanterns, the city keeps its promises.",
 )  # fmt: skip
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+# Series that sites built with ``shared=SHARED_TITLES`` all carry: the same title, year and
+# chapters everywhere, under each site's own id and slug (one series on several sources).
+SHARED_TITLES: tuple[str, ...] = ("Lanterns of the Crossing", "The Clockwork Heron")
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,15 @@ class FakeSeries:
     authors: tuple[str, ...]
     hue: int
     chapters: tuple[FakeChapter, ...] = field(repr=False)
+    # One of ``SHARED_TITLES``: other sites carry it too (always a comic, never a novel).
+    shared: bool = False
 
     def chapter(self, number: str) -> FakeChapter | None:
         return next((c for c in self.chapters if c.number == number), None)
 
 
 class FakeCatalog:
-    def __init__(self, seed: str, size: int = 40) -> None:
+    def __init__(self, seed: str, size: int = 40, shared: Sequence[str] = ()) -> None:
         rng = random.Random(hashlib.sha256(seed.encode()).digest())
         self.seed = seed
         self.series: list[FakeSeries] = []
@@ -78,6 +84,8 @@ class FakeCatalog:
                 continue
             titles.add(title)
             self.series.append(self._series(rng, title, len(self.series)))
+        for title in shared:
+            self.series.append(self._shared(title))
         self._by_id = {s.id: s for s in self.series}
         self._by_slug = {s.slug: s for s in self.series}
 
@@ -118,6 +126,14 @@ class FakeCatalog:
             chapters=chapters,
         )
 
+    def _shared(self, title: str) -> FakeSeries:
+        """A series generated from its title alone (so every site agrees on its chapters),
+        with this site's own id and slug."""
+        rng = random.Random(hashlib.sha256(f"shared:{title}".encode()).digest())
+        series = self._series(rng, title, 1)
+        suffix = hashlib.sha1(f"{self.seed}:{title}".encode()).hexdigest()[:4]
+        return replace(series, slug=f"{series.slug}-{suffix}", shared=True)
+
     def find(self, ref: str) -> FakeSeries | None:
         """A series by its id or its slug (the control panel accepts either)."""
         return self._by_id.get(ref) or self._by_slug.get(ref)
@@ -149,6 +165,27 @@ class FakeCatalog:
 
     def by_slug(self, slug: str) -> FakeSeries | None:
         return self._by_slug.get(slug)
+
+    def follows(self, series: FakeSeries) -> int:
+        """How many readers follow a series (stable per seed): what "popular" orders by."""
+        digest = hashlib.sha256(f"{self.seed}:follows:{series.id}".encode()).digest()
+        return int.from_bytes(digest[:3], "big") % 100_000
+
+    def popular(self) -> list[FakeSeries]:
+        """Most followed first (views on the WordPress themes, followedCount on MangaDex)."""
+        return sorted(self.series, key=lambda s: (-self.follows(s), s.title))
+
+    def latest(self) -> list[FakeSeries]:
+        """Newest chapter first (the themes' "latest", MangaDex's latestUploadedChapter)."""
+
+        def newest(series: FakeSeries) -> float:
+            return series.chapters[-1].published_at.timestamp() if series.chapters else 0.0
+
+        return sorted(self.series, key=lambda s: (-newest(s), s.title))
+
+    def listing(self, name: str) -> list[FakeSeries]:
+        """``popular`` or ``latest``; ``KeyError`` for another name."""
+        return {"popular": self.popular, "latest": self.latest}[name]()
 
     def search(self, query: str) -> list[FakeSeries]:
         needle = query.strip().lower()

@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from kurobara.providers.fakes.catalog import SHARED_TITLES
 from kurobara.providers.fakes.hub import FakeSiteHub
 from kurobara.providers.fakes.server import FakeSite
 
@@ -21,15 +23,30 @@ DEMO_SITES: dict[str, str] = {
 }
 PROVIDERS_FILE = "demo-providers.yaml"
 DEMO_CHECK_INTERVAL = 1  # minutes
+# Local fake sites answer in milliseconds: a hanging one is given 10 s (not 30) and re-checked
+# 20 s after a failure (not 60), so that with nobody searching a site switched to a fault is
+# ``down`` within 3 minutes (interval + jitter + timeout + two retries; docs/search.md).
+DEMO_CHECK_TIMEOUT = 10.0  # seconds
+DEMO_RETRY_SECONDS = 20
+
+
+def demo_settings() -> dict[str, object]:
+    """The monitoring settings ``kurobara demo`` runs with."""
+    return {"check_timeout": DEMO_CHECK_TIMEOUT, "retry_interval_seconds": DEMO_RETRY_SECONDS}
+
+
+# The theme sites both carry the shared series, so a demo user can link two sources of one
+# series and watch reading fall back when one site is switched down (docs/failover.md).
+SHARED_KINDS = frozenset({"madara", "mangathemesia"})
 
 
 def demo_sites() -> list[FakeSite]:
     """One fake site per kind, not yet started."""
     sites = []
-    for target in DEMO_SITES.values():
+    for kind, target in DEMO_SITES.items():
         module_name, _, class_name = target.partition(":")
         site_class: type[FakeSite] = getattr(importlib.import_module(module_name), class_name)
-        sites.append(site_class())
+        sites.append(site_class(shared=SHARED_TITLES if kind in SHARED_KINDS else ()))
     return sites
 
 
@@ -43,10 +60,26 @@ def start_hub(*, host: str = "127.0.0.1", port: int = 0) -> FakeSiteHub:
         raise
 
 
+def _probed(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition with its canary search made a full probe (docs/providers.md), so that a
+    site switched to a broken chapter list or pages turns ``down`` at that stage in the demo,
+    as a reader would find it."""
+    health = dict(definition.get("health") or {})
+    query = health.pop("canary_query", None)
+    if query is None:
+        return definition
+    return {**definition, "health": {**health, "probe": {"query": query}}}
+
+
 def write_providers_file(
-    directory: Path, sites: Iterable[FakeSite], *, check_interval: int | None = DEMO_CHECK_INTERVAL
+    directory: Path,
+    sites: Iterable[FakeSite],
+    *,
+    check_interval: int | None = DEMO_CHECK_INTERVAL,
+    full_probes: bool = True,
 ) -> Path:
-    """A providers file with the definitions of the (started) sites, in ``directory``."""
+    """A providers file with the definitions of the (started) sites, in ``directory``; their
+    checks are full probes unless ``full_probes`` is false (then the sites' canary searches)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / PROVIDERS_FILE
     header = (
@@ -57,6 +90,8 @@ def write_providers_file(
     # the hub shows on the Providers page within minutes.
     seed = {} if check_interval is None else {"check_interval": check_interval}
     definitions = [{**site.definition(), **seed} for site in sites]
+    if full_probes:
+        definitions = [_probed(definition) for definition in definitions]
     body = yaml.safe_dump({"providers": definitions}, sort_keys=False)
     path.write_text(header + body, encoding="utf-8")
     return path

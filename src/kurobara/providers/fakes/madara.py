@@ -9,7 +9,9 @@ switchable from the hub:
 - ``chapters``: ``ajax_new`` (the series page has only the empty ``#manga-chapters-holder``; the
   list comes from ``<series>/ajax/chapters/``, and ``admin-ajax.php`` answers 400 as newer theme
   versions do), ``ajax_old`` (only ``admin-ajax.php`` ``manga_get_chapters``; the new endpoint is
-  a 404), ``html`` (the ``li.wp-manga-chapter`` list is in the series page itself).
+  a 404), ``html`` (the ``li.wp-manga-chapter`` list is in the series page itself),
+  ``broken`` (the holder is there but both endpoints answer WordPress's HTTP 500 "critical
+  error" page, as a failing plugin makes them: home page and search still work).
 - ``dates``: ``english`` ("March 5, 2024"), ``relative`` (recent chapters as "2 hours ago",
   "yesterday", and the newest behind a "new" badge whose title carries the date), ``spanish``
   ("5 marzo, 2024", "hace 3 días").
@@ -103,10 +105,20 @@ def _page(body_class: str, title: str, body: str) -> HTMLResponse:
     )
 
 
+def _critical_error() -> Response:
+    """What WordPress answers when a plugin dies on the request."""
+    return HTMLResponse(
+        "<!DOCTYPE html><html><head><title>WordPress &rsaquo; Error</title></head><body>"
+        '<div class="wp-die-message"><p>There has been a critical error on this website.</p>'
+        "</div></body></html>",
+        status_code=500,
+    )
+
+
 class FakeMadaraSite(FakeSite):
     kind = "madara"
     VARIANTS = {
-        "chapters": ("ajax_new", "ajax_old", "html"),
+        "chapters": ("ajax_new", "ajax_old", "html", "broken"),
         "dates": ("english", "relative", "spanish"),
         "images": ("data-src", "data-lazy-src", "data-manga-src", "srcset"),
         "reader": ("page-break", "gallery", "text-left", "protected", "protected-nokey"),
@@ -134,9 +146,12 @@ class FakeMadaraSite(FakeSite):
 
     def routes(self) -> list[BaseRoute]:
         series = f"/{self.manga_path}/{{slug}}/"
+        archive = f"/{self.manga_path}/"
         return [
             Route("/", self._index),
             Route("/page/{page:int}/", self._index),
+            Route(archive, self._archive),
+            Route(archive + "page/{page:int}/", self._archive),
             Route(series, self._series),
             Route(series + "ajax/chapters/", self._ajax_chapters, methods=["POST"]),
             Route(series + "{chapter}/", self._reader),
@@ -179,6 +194,28 @@ class FakeMadaraSite(FakeSite):
             for s in self.catalog.series[:12]
         )
         return _page("home page-template-default", self.title, items)
+
+    async def _archive(self, request: Request) -> Response:
+        """The series archive, as the theme sorts it: ``?m_orderby=views`` (popular),
+        ``latest`` (newest chapter), otherwise in catalog order; 404 past the last page."""
+        base, c = self.request_base(request), self._c
+        page = int(request.path_params.get("page", 1))
+        orderby = request.query_params.get("m_orderby", "")
+        listing = {"views": "popular", "latest": "latest"}.get(orderby)
+        found = self.catalog.listing(listing) if listing else self.catalog.series
+        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        if page > 1 and not shown:
+            return self._not_found()
+        items = "".join(
+            f'<div class="{c["home_item"]}"><div class="{c["thumb"]}">'
+            f'<a href="{self._series_url(base, s)}" title="{escape(s.title)}">'
+            f'<img src="{_LAZY_STAND_IN}" data-src="/wp-content/uploads/covers/{s.slug}.svg" '
+            f'class="img-responsive lazyload"></a></div><div class="item-summary">'
+            f'<div class="{c["title"]}"><h3 class="h5"><a href="{self._series_url(base, s)}">'
+            f"{escape(s.title)}</a></h3></div></div></div>"
+            for s in shown
+        )
+        return _page("archive post-type-archive-wp-manga", "Manga", items)
 
     def _search(self, request: Request, query: str) -> Response:
         base, c = self.request_base(request), self._c
@@ -309,6 +346,8 @@ class FakeMadaraSite(FakeSite):
 
     async def _ajax_chapters(self, request: Request) -> Response:
         series = self.catalog.by_slug(request.path_params["slug"])
+        if self.variants["chapters"] == "broken":
+            return _critical_error()
         if series is None or self.variants["chapters"] != "ajax_new":
             return self._not_found()
         return HTMLResponse(self._chapter_items(self.request_base(request), series))
@@ -317,6 +356,8 @@ class FakeMadaraSite(FakeSite):
         form = await request.form()
         if form.get("action") == "madara_load_more":
             return self._load_more(request, form)
+        if self.variants["chapters"] == "broken":
+            return _critical_error()
         manga = str(form.get("manga", ""))
         series = self._by_post_id.get(int(manga)) if manga.isdigit() else None
         if (

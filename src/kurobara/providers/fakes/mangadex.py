@@ -9,16 +9,33 @@ their node fetches in ``reports``.
 
 With the ``layout`` fault every JSON endpoint answers in a different shape (as if the API had
 moved to a new version), so a client built for the real shapes fails with ``parse``.
+
+The API's rules, as its documentation gives them, are modelled and checked:
+
+- every third series (from the second) has, besides its chapters, one hosted elsewhere
+  (``externalUrl`` set, no pages), one scheduled for later (a future ``publishAt``: listed
+  unless ``includeFuturePublishAt=0``) and one taken down (listed unless
+  ``includeUnavailable=0``); ``includeExternalUrl=0`` leaves the external one out;
+- some chapters are credited to two scanlation groups;
+- the last series has chapters only in French, so a search with
+  ``availableTranslatedLanguage[]=en`` and ``hasAvailableChapters=true`` leaves it out;
+- flags that are not ``0``/``1`` (``true``/``false``) and malformed language codes are a 400
+  ``validation_exception``;
+- ``at_home_limit`` (requests, seconds), when set, makes ``/at-home/server`` answer 429 with
+  ``X-RateLimit-Retry-After`` (a Unix time) once a client goes past it, as MangaDex does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -39,6 +56,12 @@ def _uuid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
+SECOND_GROUP = "Night Owl Translations"
+EXTERNAL_HOST = "https://mangaplus.example.com/viewer"
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z]{2,4})?$")
+_FLAG_VALUES = {"0": False, "1": True, "false": False, "true": True}
+
+
 @dataclass(frozen=True)
 class _FeedChapter:
     id: str
@@ -46,6 +69,10 @@ class _FeedChapter:
     chapter: FakeChapter
     language: str
     volume: str
+    groups: tuple[str, ...] = ()
+    external_url: str | None = None
+    # "future" (publishAt still ahead) or "unavailable" (taken down): left out on request.
+    withheld: str | None = None
 
     @property
     def hash(self) -> str:
@@ -75,24 +102,67 @@ class FakeMangaDexSite(FakeSite):
         self.at_home_requests = 0
         self.reports: list[dict[str, Any]] = []
         self._token_numbers = itertools.count(1)
-        for series in self.catalog.series:
+        self.at_home_limit: tuple[int, float] | None = None
+        self._at_home_times: deque[float] = deque()
+        # Chapters the feed lists only when not asked to leave them out (future, unavailable).
+        self.withheld: dict[str, list[_FeedChapter]] = {}
+        self.french_only = self.catalog.series[-1].id
+        for position, series in enumerate(self.catalog.series):
             self.feeds[series.id] = []
+            self.withheld[series.id] = []
             for index, chapter in enumerate(series.chapters):
                 self._publish(series, chapter, index)
+            if position % 3 == 1 and series.id != self.french_only:
+                self._publish_extras(series)
+
+    def _languages(self, series: FakeSeries, index: int) -> tuple[str, ...]:
+        if series.id == self.french_only:
+            return ("fr",)
+        # Every chapter in English, every third also in Spanish.
+        return ("en", "es") if index % 3 == 0 else ("en",)
 
     def _publish(self, series: FakeSeries, chapter: FakeChapter, index: int) -> None:
-        # Every chapter in English, every third also in Spanish.
-        for language in ("en", "es") if index % 3 == 0 else ("en",):
-            item = _FeedChapter(
-                id=_uuid(series.id, chapter.number, language),
-                series=series,
-                chapter=chapter,
-                language=language,
-                volume=str(index // 10 + 1),
+        groups = (f"{self.name} scans", SECOND_GROUP) if index % 4 == 2 else (f"{self.name} scans",)
+        for language in self._languages(series, index):
+            self._add(
+                _FeedChapter(
+                    id=_uuid(series.id, chapter.number, language),
+                    series=series,
+                    chapter=chapter,
+                    language=language,
+                    volume=str(index // 10 + 1),
+                    groups=groups,
+                )
             )
-            self.feeds[series.id].append(item)
-            self.chapters[item.id] = item
-            self.by_hash[item.hash] = item
+
+    def _publish_extras(self, series: FakeSeries) -> None:
+        """An official chapter hosted elsewhere, one scheduled for next month, one taken down."""
+        last = series.chapters[-1]
+        base = int(float(last.number)) + 1
+        extras = (
+            (str(base), "external", None),
+            (str(base + 1), None, "future"),
+            (str(base + 2), None, "unavailable"),
+        )
+        for number, external, withheld in extras:
+            when = last.published_at + (timedelta(days=30) if withheld == "future" else timedelta())
+            chapter = replace(last, number=number, title=f"Extra {number}", published_at=when)
+            item = _FeedChapter(
+                id=_uuid(series.id, number, "en", "extra"),
+                series=series,
+                chapter=replace(chapter, pages=0) if external else chapter,
+                language="en",
+                volume=str(len(series.chapters) // 10 + 1),
+                groups=(f"{self.name} scans",),
+                external_url=f"{EXTERNAL_HOST}/{series.slug}/{number}" if external else None,
+                withheld=withheld,
+            )
+            self._add(item)
+
+    def _add(self, item: _FeedChapter) -> None:
+        (self.withheld if item.withheld else self.feeds)[item.series.id].append(item)
+        self.chapters[item.id] = item
+        self.by_hash[item.hash] = item
 
     def chapter_added(self, series: FakeSeries, chapter: FakeChapter) -> None:
         self._publish(series, chapter, len(series.chapters) - 1)
@@ -107,6 +177,7 @@ class FakeMangaDexSite(FakeSite):
             "uploads_url": self.url,
             "report_url": f"{self.url}/report",
             "rate_limit": 50,
+            "at_home_rate": 20,
             "health": {"url": f"{self.url}/ping", "keyword": "pong", "canary_query": "the"},
         }
 
@@ -189,16 +260,19 @@ class FakeMangaDexSite(FakeSite):
                 "state": "published",
                 "createdAt": stamp,
                 "updatedAt": stamp,
-                "availableTranslatedLanguages": ["en", "es"],
+                "availableTranslatedLanguages": sorted(self.available_languages(series)),
                 "version": 1,
             },
             "relationships": relationships,
         }
 
     def _chapter_json(self, item: _FeedChapter, includes: list[str]) -> dict[str, Any]:
-        group: dict[str, Any] = {"id": _uuid("group", self.name), "type": "scanlation_group"}
-        if "scanlation_group" in includes:
-            group["attributes"] = {"name": f"{self.name} scans"}
+        groups: list[dict[str, Any]] = []
+        for name in item.groups:
+            group: dict[str, Any] = {"id": _uuid("group", name), "type": "scanlation_group"}
+            if "scanlation_group" in includes:
+                group["attributes"] = {"name": name}
+            groups.append(group)
         stamp = item.chapter.published_at.isoformat()
         return {
             "id": item.id,
@@ -208,7 +282,8 @@ class FakeMangaDexSite(FakeSite):
                 "chapter": item.chapter.number,
                 "title": item.chapter.title,
                 "translatedLanguage": item.language,
-                "externalUrl": None,
+                "externalUrl": item.external_url,
+                "isUnavailable": item.withheld == "unavailable",
                 "publishAt": stamp,
                 "readableAt": stamp,
                 "createdAt": stamp,
@@ -217,7 +292,7 @@ class FakeMangaDexSite(FakeSite):
                 "version": 1,
             },
             "relationships": [
-                group,
+                *groups,
                 {"id": item.series.id, "type": "manga"},
             ],
         }
@@ -241,15 +316,48 @@ class FakeMangaDexSite(FakeSite):
     async def _ping(self, request: Request) -> Response:
         return PlainTextResponse("pong")
 
+    def available_languages(self, series: FakeSeries) -> set[str]:
+        return {item.language for item in self.feeds[series.id]}
+
+    @staticmethod
+    def _flags(request: Request, *names: str) -> dict[str, bool | None] | str:
+        """The boolean query flags given (None when absent), or the name of a malformed one."""
+        flags: dict[str, bool | None] = {}
+        for name in names:
+            value = request.query_params.get(name)
+            if value is not None and value not in _FLAG_VALUES:
+                return name
+            flags[name] = None if value is None else _FLAG_VALUES[value]
+        return flags
+
+    @staticmethod
+    def _bad_language(request: Request, name: str) -> str | None:
+        return next(
+            (v for v in request.query_params.getlist(name) if not _LANGUAGE_CODE.match(v)), None
+        )
+
     async def _manga_list(self, request: Request) -> Response:
         window = self._window(request, default=10, maximum=100)
         if window is None:
             return self._error(400, "validation_exception", "limit/offset out of range")
         limit, offset = window
+        flags = self._flags(request, "hasAvailableChapters")
+        bad = self._bad_language(request, "availableTranslatedLanguage[]")
+        if isinstance(flags, str) or bad is not None:
+            detail = f"{flags} must be 0/1/true/false" if isinstance(flags, str) else bad
+            return self._error(400, "validation_exception", f"invalid parameter: {detail}")
         title = request.query_params.get("title")
         found = self.catalog.search(title) if title else self.catalog.series
+        # The two orders a listing uses (the API sorts by any of several fields, descending).
+        if request.query_params.get("order[followedCount]") == "desc":
+            found = [s for s in self.catalog.popular() if s in found]
+        elif request.query_params.get("order[latestUploadedChapter]") == "desc":
+            found = [s for s in self.catalog.latest() if s in found]
         allowed = self._ratings_allowed(request)
         found = [s for s in found if self.ratings[s.id] in allowed]
+        wanted = set(request.query_params.getlist("availableTranslatedLanguage[]"))
+        if wanted and flags["hasAvailableChapters"]:
+            found = [s for s in found if self.available_languages(s) & wanted]
         includes = request.query_params.getlist("includes[]")
         data = [self._manga_json(s, includes) for s in found[offset : offset + limit]]
         return self._json(
@@ -280,9 +388,23 @@ class FakeMangaDexSite(FakeSite):
         if window is None:
             return self._error(400, "validation_exception", "limit/offset out of range")
         limit, offset = window
+        flags = self._flags(
+            request, "includeFuturePublishAt", "includeUnavailable", "includeExternalUrl",
+            "includeEmptyPages", "includeFutureUpdates",
+        )  # fmt: skip
+        bad = self._bad_language(request, "translatedLanguage[]")
+        if isinstance(flags, str) or bad is not None:
+            detail = f"{flags} must be 0 or 1" if isinstance(flags, str) else bad
+            return self._error(400, "validation_exception", f"invalid parameter: {detail}")
         languages = set(request.query_params.getlist("translatedLanguage[]"))
+        listed = [*self.feeds[series.id], *self.withheld[series.id]]
         feed = [
-            item for item in self.feeds[series.id] if not languages or item.language in languages
+            item
+            for item in listed
+            if (not languages or item.language in languages)
+            and not (item.withheld == "future" and flags["includeFuturePublishAt"] is False)
+            and not (item.withheld == "unavailable" and flags["includeUnavailable"] is False)
+            and not (item.external_url and flags["includeExternalUrl"] is False)
         ]
         if self.ratings[series.id] not in self._ratings_allowed(request):
             feed = []
@@ -306,7 +428,10 @@ class FakeMangaDexSite(FakeSite):
         item = self.chapters.get(request.path_params["chapter_id"])
         if item is None:
             return self._error(404, "not_found_http_exception", "Chapter could not be found")
-        files = item.files()
+        limited = self._over_at_home_limit()
+        if limited is not None:
+            return limited
+        files = [] if item.external_url else item.files()
         self.at_home_requests += 1
         token = f"t{next(self._token_numbers)}"
         self.node_tokens[token] = self.clock()
@@ -317,6 +442,26 @@ class FakeMangaDexSite(FakeSite):
                 "chapter": {"hash": item.hash, "data": files, "dataSaver": files},
             }
         )
+
+    def _over_at_home_limit(self) -> Response | None:
+        """MangaDex's answer past the at-home budget: 429 with the limit headers and the
+        Unix time the window frees up."""
+        if self.at_home_limit is None:
+            return None
+        count, window = self.at_home_limit
+        now = time.time()
+        while self._at_home_times and now - self._at_home_times[0] > window:
+            self._at_home_times.popleft()
+        if len(self._at_home_times) >= count:
+            oldest = self._at_home_times[0] if self._at_home_times else now
+            until = int(oldest + window) + 1
+            response = self._error(429, "ratelimit_http_exception", "You are being rate limited")
+            response.headers["X-RateLimit-Limit"] = str(count)
+            response.headers["X-RateLimit-Remaining"] = "0"
+            response.headers["X-RateLimit-Retry-After"] = str(until)
+            return response
+        self._at_home_times.append(now)
+        return None
 
     # -- images and pages -------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ _THEME = {
 _REDESIGN = {key: f"nx-{key}" for key in _THEME}
 
 
+_ORDERS = {"popular": "popular", "update": "latest"}
+
+
 def chapter_slug(series: FakeSeries, chapter: FakeChapter) -> str:
     return f"{series.slug}-chapter-{chapter.number.replace('.', '-')}"
 
@@ -69,6 +72,8 @@ class FakeMangaThemesiaSite(FakeSite):
         return _REDESIGN if self.layout_changed else _THEME
 
     def is_novel(self, series: FakeSeries) -> bool:
+        if series.shared:
+            return False
         return self.catalog.series.index(series) % NOVEL_EVERY == NOVEL_EVERY - 1
 
     def locked(self, series: FakeSeries, chapter: FakeChapter) -> bool:
@@ -108,6 +113,10 @@ class FakeMangaThemesiaSite(FakeSite):
         page = request.query_params.get("page", "1")
         number = int(page) if page.isdigit() and int(page) > 0 else 1
         found = self.catalog.search(query) if query.strip() else self.catalog.series
+        # The list's sort select: "popular" and "update" (newest chapter) among the theme's own.
+        order = _ORDERS.get(request.query_params.get("order", ""))
+        if order is not None:
+            found = [s for s in self.catalog.listing(order) if s in found]
         shown = found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
         cards = "".join(self._card(base, s) for s in shown)
         more = '<div class="hpage"><a class="r" href="?page=2">Next</a></div>' if shown else ""

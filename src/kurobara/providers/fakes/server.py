@@ -9,6 +9,10 @@ down        stops listening: connections are refused
 slow        waits ``slow_seconds`` before answering (longer than a timeout)
 error       HTTP 500 on every request
 challenge   a Cloudflare-style 403 interstitial
+blocked     a Cloudflare firewall block page (403 "Attention Required!")
+guarded     the challenge, unless the request carries a ``cf_clearance`` cookie the
+            site issued to the same User-Agent (what a browser, or FlareSolverr, gets
+            from ``/cdn-cgi/challenge-platform/solve`` by passing the challenge)
 layout      pages render with a changed layout (selectors no longer match)
 ratelimit   HTTP 429 with Retry-After
 huge        HTTP 200 with an endless body (counted in ``bytes_sent``)
@@ -18,9 +22,11 @@ huge        HTTP 200 with an endless body (counted in ``bytes_sent``)
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import uvicorn
@@ -33,7 +39,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kurobara.providers.fakes.catalog import FakeCatalog, FakeChapter, FakeSeries
 
 FAULTS: tuple[str, ...] = (
-    "ok", "down", "slow", "error", "challenge", "layout", "ratelimit", "huge",
+    "ok", "down", "slow", "error", "challenge", "blocked", "guarded", "layout", "ratelimit",
+    "huge",
 )  # fmt: skip
 HUGE_CHUNK = b"<p>" + b"kurobara " * 7280 + b"</p>\n"  # about 64 KiB
 
@@ -43,6 +50,16 @@ CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment
 <noscript>Enable JavaScript and cookies to continue</noscript>
 <script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>
 </div></body></html>"""
+
+
+BLOCK_PAGE = """<!DOCTYPE html><html lang="en-US"><head>
+<title>Attention Required! | Cloudflare</title></head><body><div id="cf-wrapper">
+<h1>Sorry, you have been blocked</h1><h2>You are unable to access this site</h2>
+<p>This website is using a security service to protect itself from online attacks.</p>
+</div></body></html>"""
+SOLVE_PATH = "/cdn-cgi/challenge-platform/solve"
+CLEARANCE_COOKIE = "cf_clearance"
+CLEARANCE_SECONDS = 1800
 
 
 class _Server(uvicorn.Server):
@@ -99,6 +116,14 @@ class BackgroundServer:
         self._thread = None
 
 
+def _challenge() -> Response:
+    return HTMLResponse(
+        CHALLENGE_PAGE,
+        status_code=403,
+        headers={"server": "cloudflare", "cf-mitigated": "challenge"},
+    )
+
+
 class _FaultMiddleware:
     def __init__(self, app: ASGIApp, site: FakeSite) -> None:
         self.app = app
@@ -115,12 +140,12 @@ class _FaultMiddleware:
             await asyncio.sleep(self.site.slow_seconds)
         elif fault == "error":
             response = PlainTextResponse("Internal Server Error", status_code=500)
+        elif fault == "guarded":
+            response = self._guard(Request(scope))
         elif fault == "challenge":
-            response = HTMLResponse(
-                CHALLENGE_PAGE,
-                status_code=403,
-                headers={"server": "cloudflare", "cf-mitigated": "challenge"},
-            )
+            response = _challenge()
+        elif fault == "blocked":
+            response = HTMLResponse(BLOCK_PAGE, status_code=403, headers={"server": "cloudflare"})
         elif fault == "ratelimit":
             response = PlainTextResponse(
                 "Too Many Requests", status_code=429, headers={"Retry-After": "30"}
@@ -132,6 +157,21 @@ class _FaultMiddleware:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _guard(self, request: Request) -> Response | None:
+        """The challenge, unless the request shows a clearance issued to its User-Agent; the
+        solve path issues one (as passing the challenge's script in a browser would)."""
+        agent = request.headers.get("user-agent", "")
+        if request.url.path == SOLVE_PATH:
+            token = secrets.token_hex(16)
+            self.site.clearances[token] = agent
+            response = PlainTextResponse("solved")
+            response.set_cookie(CLEARANCE_COOKIE, token, max_age=CLEARANCE_SECONDS, path="/")
+            return response
+        shown = request.cookies.get(CLEARANCE_COOKIE)
+        if shown is not None and self.site.clearances.get(shown) == agent:
+            return None
+        return _challenge()
 
     async def _endless(self, receive: Receive, send: Send) -> None:
         """A page that never ends, until the client hangs up: a client without a body cap
@@ -173,17 +213,20 @@ class FakeSite(ABC):
         seed: str | None = None,
         catalog_size: int = 40,
         slow_seconds: float = 60.0,
+        shared: Sequence[str] = (),
     ) -> None:
         self.name = name or f"fake-{self.kind}"
         self.host = host
         self.port = port
-        self.catalog = FakeCatalog(seed or self.name, catalog_size)
+        # ``shared``: titles of series other sites carry too (``catalog.SHARED_TITLES``).
+        self.catalog = FakeCatalog(seed or self.name, catalog_size, shared)
         self.slow_seconds = slow_seconds
         self.fault = "ok"
         self.variants = {name: values[0] for name, values in self.VARIANTS.items()}
         self.requests = 0
         self.bytes_sent = 0
         self.hotlinks_refused = 0
+        self.clearances: dict[str, str] = {}  # cf_clearance token -> the User-Agent it is for
         self._server: BackgroundServer | None = None
         self.app = Starlette(routes=self.routes())
         self.app.add_middleware(_FaultMiddleware, site=self)

@@ -63,7 +63,7 @@ function setLastCheck(row, iso) {
   time.textContent = relativeTime(date);
 }
 
-function setError(row, kind, message, httpStatus) {
+function setError(row, kind, message, httpStatus, words, stage) {
   const cell = field(row, "error");
   cell.replaceChildren();
   if (!kind && !message) {
@@ -76,21 +76,39 @@ function setError(row, kind, message, httpStatus) {
   const kindEl = document.createElement("span");
   kindEl.className = "error-kind";
   kindEl.textContent = (kind || "error") + (httpStatus ? ` ${httpStatus}` : "");
+  // The server says the error in words (error_words); the raw text stays one click away.
   const messageEl = document.createElement("span");
   messageEl.className = "error-message";
-  messageEl.textContent = message ?? "";
-  messageEl.title = message ?? "";
-  cell.append(kindEl, " ", messageEl);
+  messageEl.textContent = words ?? message ?? "";
+  cell.append(kindEl, " ");
+  if (stage) {
+    const stageEl = document.createElement("span");
+    stageEl.className = "error-stage";
+    stageEl.title = "The stage of the health probe that failed";
+    stageEl.textContent = `at ${stage}`;
+    cell.append(stageEl, " ");
+  }
+  cell.append(messageEl);
+  if (message && message !== messageEl.textContent) {
+    const details = document.createElement("details");
+    details.className = "error-details";
+    const summary = document.createElement("summary");
+    summary.textContent = "Details";
+    const code = document.createElement("code");
+    code.textContent = message;
+    details.append(summary, code);
+    cell.append(details);
+  }
 }
 
-function addBeat(row, { ok, timestamp, responseTime, errorKind, errorMessage }) {
+function addBeat(row, { ok, timestamp, responseTime, errorKind, errorWords }) {
   const bar = field(row, "heartbeat");
   const when = absoluteTime(new Date(timestamp));
   const tick = document.createElement("span");
   tick.className = ok ? "ok" : "fail";
   tick.title = ok
     ? `${when} · up · ${formatMs(responseTime)}`
-    : `${when} · down · ${errorKind || "error"}${errorMessage ? `: ${errorMessage.slice(0, 140)}` : ""}`;
+    : `${when} · down · ${errorWords || errorKind || "error"}`;
   tick.classList.add("is-new");
   bar.append(tick);
   const size = Number(bar.dataset.size) || 40;
@@ -179,13 +197,13 @@ function applyCheck(row, check) {
   if (check.is_success) field(row, "response").textContent = formatMs(check.response_time);
   setLastCheck(row, check.timestamp);
   if (check.is_success) setError(row, null, null);
-  else setError(row, check.error_kind, check.error_message, check.http_status);
+  else setError(row, check.error_kind, check.error_message, check.http_status, check.error_words, check.stage);
   addBeat(row, {
     ok: check.is_success,
     timestamp: check.timestamp,
     responseTime: check.response_time,
     errorKind: check.error_kind,
-    errorMessage: check.error_message,
+    errorWords: check.error_words,
   });
   drawSparkline(row, check.sparkline);
 }
@@ -199,7 +217,9 @@ function applyProvider(row, provider) {
   setUptimes(row, provider);
   field(row, "response").textContent = formatMs(provider.response_time);
   if (provider.last_check && provider.last_check !== row.dataset.lastCheck) setLastCheck(row, provider.last_check);
-  if (provider.status !== "testing") setError(row, provider.error_kind, provider.error_message, provider.http_status);
+  if (provider.status !== "testing") {
+    setError(row, provider.error_kind, provider.error_message, provider.http_status, provider.error_words, provider.stage);
+  }
   const test = row.querySelector('[data-action="test"]');
   test.disabled = !provider.is_enabled;
   const toggle = row.querySelector('[data-action="toggle"]');
@@ -281,7 +301,6 @@ async function catchUp() {
 function connect() {
   let source = null;
   let delay = 1000;
-  let opened = false;
   let timer = null;
 
   const open = () => {
@@ -290,8 +309,9 @@ function connect() {
     source.addEventListener("open", () => {
       delay = 1000;
       setLive("live", "Live");
-      if (opened) catchUp();
-      opened = true;
+      // Whatever changed before this stream opened (since the page was rendered, or while a
+      // lost stream was down) is in the list, not in the stream.
+      catchUp();
     });
     source.addEventListener("testing", (event) => {
       const data = JSON.parse(event.data);
@@ -334,7 +354,7 @@ async function testNow(row, button) {
     result.className = `test-result ${check.is_success ? "is-ok" : "is-fail"}`;
     result.textContent = check.is_success
       ? `✓ Up · ${formatMs(check.response_time)}`
-      : `✗ ${check.error_kind || "failed"}${check.error_message ? `: ${check.error_message}` : ""}`;
+      : `✗ ${check.error_words || check.error_kind || "failed"}${check.stage ? ` at ${check.stage}` : ""}`;
   } catch (err) {
     result.className = "test-result is-fail";
     result.textContent = err instanceof ApiError ? err.message : "The check could not be started";

@@ -1,17 +1,18 @@
 // The reader: paged left-to-right, paged right-to-left, or one continuous vertical strip
-// (webtoons); fit width, fit height or original size — both remembered per manga in
-// localStorage. A page counter and slider; tap zones and swipes on touch screens; keys;
-// full screen; an end-of-chapter panel leading to the next chapter. Each page seen is saved
-// as the chapter's progress (PATCH /chapters/{id}/progress), and the chapter opens again at
-// the page it was left on.
+// (webtoons); fit width, fit height or original size — both remembered per manga on the
+// server (PUT /manga/{id}/reader-preferences), so the choice follows the user to every device.
+// A page counter and slider; tap zones and swipes on touch screens; keys; full screen; an
+// end-of-chapter panel leading to the next chapter. Each page seen is saved as the chapter's
+// progress (PATCH /chapters/{id}/progress), and the chapter opens again at the page it was left
+// on. The pages ahead, and near the end the next chapter's first pages, are fetched early.
 
 import { api } from "./api.js";
 
 const MODES = ["ltr", "rtl", "vertical"];
 const FITS = ["width", "height", "original"];
-const STORE = "kurobara-reader";
 const SAVE_DELAY_MS = 800;
 const PRELOAD_AHEAD = 3;
+const NEXT_CHAPTER_PAGES = 3;
 const SWIPE_MIN_PX = 50;
 
 const root = document.querySelector("[data-reader]");
@@ -32,29 +33,30 @@ const saveProblem = root.querySelector("[data-save-problem]");
 
 // --- preferences ----------------------------------------------------------------------------
 
-/** This manga's mode and fit; a manga never opened before starts with the last choice made. */
+/** The layout the server chose: this manga's, else the user's latest choice elsewhere. */
 function loadPreferences() {
-  const read = (key) => {
-    try {
-      return JSON.parse(localStorage.getItem(key) ?? "null");
-    } catch {
-      return null;
-    }
-  };
-  const saved = read(`${STORE}:${mangaId}`) ?? read(STORE) ?? {};
-  const mode = MODES.includes(saved.mode) ? saved.mode : "ltr";
-  const fit = FITS.includes(saved.fit) ? saved.fit : mode === "vertical" ? "width" : "height";
+  const chosen = root.dataset;
+  const mode = MODES.includes(chosen.chosenMode) ? chosen.chosenMode : "ltr";
+  const fit = FITS.includes(chosen.chosenFit) ? chosen.chosenFit : mode === "vertical" ? "width" : "height";
   return { mode, fit };
 }
 
+let saving = Promise.resolve();
+
+/** Saves one after the other, so two quick changes reach the server in the order made. */
 function savePreferences(preferences) {
-  const value = JSON.stringify(preferences);
-  try {
-    localStorage.setItem(`${STORE}:${mangaId}`, value);
-    localStorage.setItem(STORE, value);
-  } catch {
-    // Private windows may refuse storage; the choice then lasts for this page only.
-  }
+  saving = saving
+    // keepalive: a choice made just before leaving (the next chapter) is still saved.
+    .then(() => api.put(`/manga/${encodeURIComponent(mangaId)}/reader-preferences`, preferences, { keepalive: true }))
+    .then(() => {
+      if (saveProblem) saveProblem.hidden = true;
+    })
+    .catch((err) => {
+      if (saveProblem) {
+        saveProblem.textContent = `Reading mode not saved: ${err.message}`;
+        saveProblem.hidden = false;
+      }
+    });
 }
 
 let { mode, fit } = loadPreferences();
@@ -116,6 +118,7 @@ function preload(number) {
 }
 
 let prefetched = false;
+const nextChapterImages = [];
 
 /** The first pages of the next chapter, so turning past the end does not wait for them. */
 function prefetchNextChapter() {
@@ -125,10 +128,11 @@ function prefetchNextChapter() {
   api
     .get(path)
     .then((data) => {
-      for (const page of (data?.pages ?? []).slice(0, 2)) {
+      for (const page of (data?.pages ?? []).slice(0, NEXT_CHAPTER_PAGES)) {
         const img = new Image();
         img.referrerPolicy = "no-referrer";
         img.src = page.url;
+        nextChapterImages.push(img); // held, so no load is dropped with its element
       }
     })
     .catch(() => {

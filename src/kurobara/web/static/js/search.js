@@ -42,7 +42,10 @@ function showOutcome(outcome) {
   chip.querySelector("[data-outcome]").textContent = describe(outcome);
   chip.dataset.outcome = outcome.status;
   chip.classList.toggle("is-unavailable", outcome.status !== "ok");
-  chip.title = outcome.message ?? "";
+  // In words; the raw message (an OS error, say) is in the tooltip after them.
+  chip.title = outcome.words && outcome.message && outcome.words !== outcome.message
+    ? `${outcome.words}\n\nDetails: ${outcome.message}`
+    : outcome.message ?? "";
 }
 
 function card(result) {

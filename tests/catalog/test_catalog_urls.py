@@ -1,0 +1,162 @@
+"""``KUROBARA_CATALOG_URLS``: a community index fetched through the shared HTTP client from a
+fake catalog server on loopback, refreshed daily, its content hash shown; and the monitor
+checks only the entries an admin enabled (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from kurobara.catalog.jobs import CatalogJob
+from kurobara.monitoring.jobs import Monitor
+from kurobara.providers.fakes.catalog_index import FakeCatalogIndex
+from tests.factories import UserFactory
+from tests.monitoring.conftest import ManualClock
+
+
+@pytest.fixture
+def settings_overrides(index: FakeCatalogIndex) -> dict[str, object]:
+    return {"catalog_urls": [index.url], "catalog_bundled": False, "check_timeout": 5}
+
+
+async def test_an_index_is_fetched_at_start_and_listed_with_its_hash(
+    client: httpx.AsyncClient, users: UserFactory, job: CatalogJob, index: FakeCatalogIndex
+) -> None:
+    await job.refresh(force=False)  # the job's first step may have fetched it already
+    bob = await users.bob()
+    listed = (await client.get("/api/v1/catalog/", headers=bob.headers)).json()
+    assert listed["bundled"] is False
+    assert [i["id"] for i in listed["items"]] == [e["id"] for e in index.entries]
+    assert {i["origin"] for i in listed["items"]} == {index.url}
+    (shown,) = listed["indexes"]
+    assert shown["content_hash"] == hashlib.sha256(index.json_body()).hexdigest()
+    assert shown["entry_count"] == 6
+    assert shown["error"] is None
+    # One fetch: the job's start-up step or ours, never both (one wins the claim).
+    assert index.fetches == 1
+
+
+async def test_it_is_refreshed_daily_not_on_every_step(
+    job: CatalogJob, index: FakeCatalogIndex, clock: ManualClock
+) -> None:
+    await job.step()
+    fetched = index.fetches
+    clock.advance(hours=23)
+    await job.step()
+    assert index.fetches == fetched
+    index.entries = index.entries[:2]
+    clock.advance(hours=1)
+    report = await job.step()
+    assert index.fetches == fetched + 1
+    assert [(r.ok, r.entries, r.changed) for r in report.refreshed] == [(True, 2, True)]
+
+
+async def test_refresh_now_fetches_at_once_and_shows_the_new_hash(
+    client: httpx.AsyncClient, users: UserFactory, job: CatalogJob, index: FakeCatalogIndex
+) -> None:
+    await job.refresh(force=False)
+    alice = await users.alice()
+    index.entries = index.entries[:1]
+    response = await client.post("/api/v1/catalog/refresh", headers=alice.headers)
+    assert response.status_code == 200
+    (shown,) = response.json()
+    assert shown["entry_count"] == 1
+    assert shown["content_hash"] == hashlib.sha256(index.json_body()).hexdigest()
+
+
+@pytest.mark.parametrize("fault", ["error", "garbage"])
+async def test_a_failed_refresh_keeps_the_last_good_entries_and_says_why(
+    client: httpx.AsyncClient,
+    users: UserFactory,
+    job: CatalogJob,
+    index: FakeCatalogIndex,
+    fault: str,
+) -> None:
+    await job.refresh(force=True)
+    good_hash = hashlib.sha256(index.json_body()).hexdigest()
+    index.fault = fault
+    (result,) = await job.refresh(force=True)
+    assert not result.ok
+    bob = await users.bob()
+    listed = (await client.get("/api/v1/catalog/", headers=bob.headers)).json()
+    assert listed["total"] == 6
+    (shown,) = listed["indexes"]
+    assert shown["content_hash"] == good_hash
+    expected = "http_status" if fault == "error" else "unreadable"
+    assert shown["error"].startswith(expected)
+
+
+async def test_invalid_entries_of_an_index_are_reported_and_the_rest_served(
+    client: httpx.AsyncClient, users: UserFactory, job: CatalogJob, index: FakeCatalogIndex
+) -> None:
+    index.entries = [*index.entries[:2], {"id": "Bad Id", "name": "x", "kind": "madara"}]
+    await job.refresh(force=True)
+    bob = await users.bob()
+    listed = (await client.get("/api/v1/catalog/", headers=bob.headers)).json()
+    assert listed["total"] == 2
+    (shown,) = listed["indexes"]
+    assert len(shown["rejected"]) == 1
+    assert "entry 3" in shown["rejected"][0]
+
+
+async def test_the_yaml_form_of_an_index_reads_the_same(
+    index: FakeCatalogIndex, job: CatalogJob
+) -> None:
+    job.sources.urls.append(index.yaml_url)
+    results = await job.refresh(force=True)
+    assert [(r.url, r.entries) for r in results] == [(index.url, 6), (index.yaml_url, 6)]
+
+
+async def test_the_monitor_checks_only_enabled_entries_and_they_are_down_with_dns(
+    client: httpx.AsyncClient,
+    users: UserFactory,
+    app: FastAPI,
+    job: CatalogJob,
+    index: FakeCatalogIndex,
+    clock: ManualClock,
+) -> None:
+    await job.refresh(force=False)
+    alice = await users.alice()
+    enabled = [e["id"] for e in index.entries[:2]]
+    for entry_id in enabled:
+        response = await client.post(f"/api/v1/catalog/{entry_id}/enable", headers=alice.headers)
+        assert response.status_code == 200, response.text
+    state = app.state
+    monitor = Monitor(
+        db=state.db, registry=state.registry, http=state.http, settings=state.settings,
+        clock=clock, checker=state.checker,
+    )  # fmt: skip
+    reports = await monitor.step()
+    assert sorted(r.provider_id for r in reports) == sorted(enabled)
+    assert {r.result.error_kind for r in reports} == {"dns"}
+    statuses = await client.get("/api/v1/providers/status", headers=alice.headers)
+    assert sorted(s["provider_id"] for s in statuses.json()) == sorted(enabled)
+
+
+async def test_an_entry_stays_enabled_when_its_index_drops_it_and_can_still_be_disabled(
+    client: httpx.AsyncClient,
+    users: UserFactory,
+    app: FastAPI,
+    job: CatalogJob,
+    index: FakeCatalogIndex,
+) -> None:
+    await job.refresh(force=False)
+    alice = await users.alice()
+    kept = index.entries[0]["id"]
+    await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
+    index.entries = index.entries[1:]
+    await job.refresh(force=True)
+    await job.sync()
+    assert kept in app.state.registry
+    listed = await client.get(
+        "/api/v1/catalog/", params={"state": "enabled"}, headers=alice.headers
+    )
+    assert [(i["id"], i["origin"]) for i in listed.json()["items"]] == [(kept, index.url)]
+    response = await client.post(f"/api/v1/catalog/{kept}/disable", headers=alice.headers)
+    assert response.status_code == 200
+    assert kept not in app.state.registry
+    gone = await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
+    assert gone.status_code == 404

@@ -1,0 +1,118 @@
+"""Fixtures of the failover tests: two fake theme sites that both carry the shared series (same
+titles and chapters under different ids), a movable clock, and helpers that drive the API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kurobara.providers.fakes.catalog import SHARED_TITLES, FakeSeries
+from kurobara.providers.fakes.madara import FakeMadaraSite
+from kurobara.providers.fakes.mangathemesia import FakeMangaThemesiaSite
+from kurobara.providers.fakes.server import FakeSite
+from tests.factories import Persona, UserFactory, write_providers_file
+
+LANTERNS, HERON = SHARED_TITLES
+
+
+@pytest.fixture(scope="module")
+def madara() -> Iterator[FakeMadaraSite]:
+    with FakeMadaraSite(name="mangaread", catalog_size=6, shared=SHARED_TITLES) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def themesia() -> Iterator[FakeMangaThemesiaSite]:
+    with FakeMangaThemesiaSite(name="asura", catalog_size=6, shared=SHARED_TITLES) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def sites_up(madara: FakeMadaraSite, themesia: FakeMangaThemesiaSite) -> Iterator[None]:
+    yield
+    madara.set_fault("ok")
+    themesia.set_fault("ok")
+
+
+@pytest.fixture
+def settings_overrides(
+    madara: FakeMadaraSite, themesia: FakeMangaThemesiaSite, tmp_path: Path
+) -> dict[str, object]:
+    definitions = [
+        madara.definition(name="MangaRead"),
+        themesia.definition(name="Asura"),
+    ]
+    return {
+        "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
+        "check_timeout": 1.5,
+        "search_timeout": 5.0,
+    }
+
+
+@pytest.fixture
+async def alice(users: UserFactory) -> Persona:
+    return await users.alice()
+
+
+@pytest.fixture
+async def bob(users: UserFactory) -> Persona:
+    return await users.bob()
+
+
+class MovableClock:
+    """The app's clock, moved by the test: a provider stays down for days without sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app: Any) -> MovableClock:
+    movable = MovableClock()
+    app.state.clock = movable
+    return movable
+
+
+def series(site: FakeSite, title: str) -> FakeSeries:
+    return next(s for s in site.catalog.series if s.title == title)
+
+
+async def ok(response: httpx.Response, *codes: int) -> Any:
+    assert response.status_code in (codes or (200,)), response.text
+    return response.json() if response.content else None
+
+
+async def import_manga(
+    client: httpx.AsyncClient, who: Persona, provider_id: str, external_id: str
+) -> dict[str, Any]:
+    body = {"provider_id": provider_id, "external_id": external_id}
+    answer = await client.post("/api/v1/manga/import", json=body, headers=who.headers)
+    manga: dict[str, Any] = await ok(answer, 200, 201)
+    return manga
+
+
+async def chapters(client: httpx.AsyncClient, who: Persona, manga_id: str) -> dict[str, Any]:
+    listing: dict[str, Any] = await ok(
+        await client.get(f"/api/v1/manga/{manga_id}/chapters", headers=who.headers)
+    )
+    return listing
+
+
+async def take_down(client: httpx.AsyncClient, admin: Persona, site: FakeSite) -> None:
+    """Switch the site off and let the monitor see it: three failed checks make it ``down``."""
+    site.set_fault("down")
+    for _ in range(3):
+        await ok(await client.post(f"/api/v1/providers/{site.name}/test", headers=admin.headers))
+    rows = await ok(await client.get("/api/v1/providers/status", headers=admin.headers))
+    assert {row["provider_id"]: row["status"] for row in rows}[site.name] == "down"
