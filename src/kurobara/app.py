@@ -41,6 +41,7 @@ from kurobara.middleware import BodyLimit, RequestGuard
 from kurobara.monitoring.jobs import start_monitoring
 from kurobara.monitoring.routes import metrics_router, providers_router
 from kurobara.opds.routes import install as install_opds
+from kurobara.opds.routes import open_catalog as open_opds
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import ProviderRegistry
 from kurobara.reading.routes import reading_router
@@ -129,6 +130,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stack.push_async_callback(app.state.http.aclose)
         app.state.registry = ProviderRegistry.from_settings(settings, app.state.http)
         app.state.images = open_image_proxy(settings, app.state)
+        open_opds(app.state, settings)
         await _bootstrap_admin(settings, db)
         await start_catalog(app, stack)
         await start_monitoring(app, stack)
@@ -239,7 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics_router)
-    install_opds(app, settings)
+    install_opds(app)
     install_web(app)
     install_api_docs(app)
     app.add_middleware(

@@ -22,7 +22,7 @@ from kurobara.manga.service import MangaNotFound, NoUsableSource
 from kurobara.opds import atom, feeds, service
 from kurobara.opds.atom import Feed
 from kurobara.opds.auth import CredentialCache, OpdsUser
-from kurobara.opds.files import ChapterFiles, local_files
+from kurobara.opds.files import local_files
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.reading.listing import ChapterNotFound
 from kurobara.reading.service import ProviderSkipped
@@ -258,10 +258,15 @@ async def chapter_file(
     return FileResponse(path, media_type=atom.CBZ_TYPE, filename=f"{chapter_id}.cbz")
 
 
-def install(app: FastAPI, settings: Settings, files: ChapterFiles | None = None) -> None:
-    """Mount the catalog. ``files`` says which chapters exist as files (default: the local
-    archives); a store of downloaded chapters passes its own ``ChapterFiles``."""
-    app.state.opds_credentials = CredentialCache()
-    app.state.opds_pages = service.PageLists()
-    app.state.opds_files = files or local_files(settings.data_dir / "local")
+def install(app: FastAPI) -> None:
+    """Mount the catalog. What it keeps while running is opened by ``open_catalog`` in the
+    app's lifespan, from that run's settings."""
     app.include_router(opds_router)
+
+
+def open_catalog(state: Any, settings: Settings) -> None:
+    """The catalog's per-run state: remembered credentials, page lists, and the local archives
+    under ``<data_dir>/local`` as the chapters that can be downloaded."""
+    state.opds_credentials = CredentialCache()
+    state.opds_pages = service.PageLists()
+    state.opds_files = local_files(settings.data_dir / "local")
