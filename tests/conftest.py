@@ -261,14 +261,26 @@ def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, object])
 
 # Building an app is ~0.25 s of CPU (FastAPI resolves every route's dependencies, at creation
 # and again at the first request), more than most API tests take. An app keeps nothing of a
-# run outside ``app.state``, which its lifespan fills, so a test takes an idle app built from the
-# same settings (all but the database and data directory, which only the lifespan reads) and
-# gives it a fresh state.
+# run outside ``app.state``, which its lifespan fills from ``app.state.settings``, so a test
+# takes an idle app built from the same settings that ``create_app`` itself reads and gives it a
+# fresh state. Those settings are listed here; tests/test_app_reuse.py checks that
+# ``create_app`` reads no other.
+APP_BUILD_SETTINGS = frozenset(
+    {
+        "password_hash_time_cost",
+        "password_hash_memory_kib",
+        "password_hash_parallelism",
+        "max_body_bytes",
+        "import_max_bytes",
+        "upload_max_bytes",
+        "trusted_proxies",
+    }
+)
 _IDLE_APPS: dict[str, list[FastAPI]] = defaultdict(list)
 
 
 def _app_shape(settings: Settings) -> str:
-    return settings.model_dump_json(exclude={"database_url", "data_dir"})
+    return settings.model_dump_json(include=set(APP_BUILD_SETTINGS))
 
 
 @contextlib.asynccontextmanager
