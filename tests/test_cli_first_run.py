@@ -9,29 +9,21 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import make_url
 
 from tests.factories import UserFactory
+from tests.web.forkserver import FORKS
 
 PASSWORD = "a-long-admin-secret"
 
 
 def kurobara(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The command with no terminal: stdin is empty, so any prompt would fail."""
-    return subprocess.run(
-        [sys.executable, "-m", "kurobara", *args],
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """The command with no terminal: stdin is empty, so any prompt would fail. It runs forked
+    from a process that has already imported it (``tests/web/forkserver.py``)."""
+    return FORKS.run(list(args), {**os.environ, **env}, cwd, timeout=120)
 
 
 async def test_create_admin_without_email_or_terminal(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from kurobara.providers.fakes.demo import DEMO_SITES
+from tests.web.forkserver import FORKS
 
 SEARCH_TIMEOUT = 3
 FAULT_KINDS = {
@@ -58,27 +58,24 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[Demo]:
     }
     data_dir = tmp_path / "demo"
     log_path = tmp_path / "demo.log"
-    command = [sys.executable, "-m", "kurobara", "demo", "--port", str(port)]
-    command += ["--hub-port", str(hub_port), "--data-dir", str(data_dir)]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
-        )
-        try:
-            app = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "demo did not start:\n" + log_path.read_text()
-                try:
-                    if httpx.get(f"{app}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            yield Demo(app=app, hub=f"http://127.0.0.1:{hub_port}", data_dir=data_dir)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+    argv = ["demo", "--port", str(port), "--hub-port", str(hub_port), "--data-dir", str(data_dir)]
+    # `kurobara demo` in a process of its own, forked from one that has already imported it.
+    proc = FORKS.start(argv, env, tmp_path, log_path)
+    try:
+        app = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "demo did not start:\n" + log_path.read_text()
+            try:
+                if httpx.get(f"{app}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield Demo(app=app, hub=f"http://127.0.0.1:{hub_port}", data_dir=data_dir)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
     output = log_path.read_text()
     assert app in output
     assert f"http://127.0.0.1:{hub_port}/" in output

@@ -27,7 +27,7 @@ import pytest
 import pytest_asyncio
 
 from tests.conftest import PASSWORD_HASHING_ENV, empty_database, require_service
-from tests.web.forkserver import ForkedProcess, ForkServer
+from tests.web.forkserver import FORKS, ForkedProcess
 
 WAIT_MS = 20_000  # Playwright's waits and expect(), for every browser test
 
@@ -110,8 +110,6 @@ def start_server(
         raise
     return proc, served
 
-
-FORKS = ForkServer()
 
 
 def stop_server(proc: ForkedProcess) -> None:

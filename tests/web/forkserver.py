@@ -8,30 +8,38 @@ would, in a process of its own; only the imports were done before the fork. The 
 imports and starts nothing else (no thread, no event loop), so a fork of it is as clean as a
 fresh interpreter. ``tests/test_serve.py`` still starts the real command.
 
+The same forking serves the tests of other commands (``kurobara demo``, ``create-admin``...):
+``FORKS.run`` is ``subprocess.run`` for ``kurobara <argv>``, with its exit status and output.
+
 Run as a script by ``ForkServer``; it reads one JSON request per line on stdin and answers each
-with the forked server's pid on stdout.
+with the forked process's pid on stdout.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
-STOPPED = -1  # the exit status of a forked server is its forking process's, not ours to read
+KILLED = -9  # a forked process gone without writing its exit status was killed
 
 
 class ForkedProcess:
-    """A forked server, with the part of ``subprocess.Popen``'s interface the tests use. The
-    forking process lets the kernel reap its children, so a pid that is gone has exited."""
+    """A forked process, with the part of ``subprocess.Popen``'s interface the tests use. The
+    forking process lets the kernel reap its children, so a pid that is gone has exited; its
+    exit status is what it wrote to ``status`` on its way out."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, status: Path) -> None:
         self.pid = pid
+        self.status = status
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
@@ -39,7 +47,8 @@ class ForkedProcess:
             try:
                 os.kill(self.pid, 0)
             except ProcessLookupError:
-                self.returncode = STOPPED
+                written = self.status.read_text() if self.status.exists() else ""
+                self.returncode = int(written) if written else KILLED
         return self.returncode
 
     def wait(self, timeout: float) -> int:
@@ -56,7 +65,7 @@ class ForkedProcess:
             try:
                 os.kill(self.pid, number)
             except ProcessLookupError:
-                self.returncode = STOPPED
+                self.poll()
 
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
@@ -66,14 +75,33 @@ class ForkedProcess:
 
 
 class ForkServer:
-    """The forking process of this pytest worker, started at the first server it is asked for
+    """The forking process of this pytest worker, started at the first process it is asked for
     and ended with the worker (its stdin closes)."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
 
-    def start(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> ForkedProcess:
-        request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+    def start(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log: Path,
+        *,
+        errors: Path | None = None,
+    ) -> ForkedProcess:
+        """``kurobara <argv>`` running, its stdout in ``log`` and its stderr too (or in
+        ``errors``); stdin is empty."""
+        status = log.with_name(log.name + ".status")
+        status.unlink(missing_ok=True)
+        request = {
+            "argv": argv,
+            "env": env,
+            "cwd": str(cwd),
+            "log": str(log),
+            "errors": str(errors or log),
+            "status": str(status),
+        }
         proc = self._running()
         assert proc.stdin is not None
         assert proc.stdout is not None
@@ -82,7 +110,30 @@ class ForkServer:
         answer = proc.stdout.readline()
         if not answer:
             raise RuntimeError(f"the fork server ended (exit status {proc.wait()})")
-        return ForkedProcess(int(json.loads(answer)["pid"]))
+        return ForkedProcess(int(json.loads(answer)["pid"]), status)
+
+    def run(
+        self, argv: list[str], env: dict[str, str], cwd: Path, *, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        """``subprocess.run(["kurobara", *argv], stdin=DEVNULL, capture_output=True, text=True)``
+        with this environment and working directory."""
+        with tempfile.TemporaryDirectory(prefix="kurobara-run-") as scratch:
+            out, err = Path(scratch) / "stdout", Path(scratch) / "stderr"
+            proc = self.start(argv, env, cwd, out, errors=err)
+            try:
+                status = proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise
+            return subprocess.CompletedProcess(
+                ["kurobara", *argv], status, out.read_text(), err.read_text()
+            )
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            assert self._proc.stdin is not None
+            self._proc.stdin.close()
+            self._proc.wait(timeout=10)
 
     def _running(self) -> subprocess.Popen[str]:
         if self._proc is None or self._proc.poll() is not None:
@@ -91,14 +142,25 @@ class ForkServer:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
-                # Its own imports read no KUROBARA_* variable; each server gets its own env.
-                env={k: v for k, v in os.environ.items() if not k.startswith("KUROBARA_")},
+                # Each forked process gets its own env. None of what is read at import may come
+                # from this one: KUROBARA_* is read later, but the CLI's console takes its width
+                # from COLUMNS / LINES when it is made, at import (xdist workers have COLUMNS).
+                env={k: v for k, v in os.environ.items() if not _read_at_import(k)},
             )
         return self._proc
 
 
+FORKS = ForkServer()
+atexit.register(FORKS.close)
+
+
+def _read_at_import(name: str) -> bool:
+    return name.startswith("KUROBARA_") or name in ("COLUMNS", "LINES")
+
+
 def _serve(request: dict[str, Any]) -> None:
-    """In the forked child: become ``kurobara <argv>`` and never return."""
+    """In the forked child: become ``kurobara <argv>`` and never return. Its exit status and
+    anything uncaught are what ``python -m kurobara`` would give."""
     from kurobara.cli import main
 
     status = 1
@@ -108,21 +170,29 @@ def _serve(request: dict[str, Any]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        out = os.open(request["log"], flags, 0o644)
+        err = out if request["errors"] == request["log"] else os.open(request["errors"], flags)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
-        os.close(null)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        for fd in {out, err, null}:
+            os.close(fd)
         sys.argv = ["kurobara", *request["argv"]]
         main()
         status = 0
     except SystemExit as exc:
-        status = exc.code if isinstance(exc.code, int) else 1
+        if exc.code is None or isinstance(exc.code, int):
+            status = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        Path(request["status"]).write_text(str(status))
         os._exit(status)
 
 
@@ -131,7 +201,8 @@ def _forking_loop() -> None:
     import uvicorn  # noqa: F401
 
     import kurobara.app
-    import kurobara.cli  # noqa: F401
+    import kurobara.cli
+    import kurobara.providers.fakes.demo  # noqa: F401  (what `kurobara demo` adds)
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the servers
     for line in sys.stdin:
