@@ -38,7 +38,7 @@ def settings_overrides(hub: FakeSiteHub, tmp_path: Path) -> dict[str, object]:
     definitions = [site.definition() for site in hub.sites.values()]
     return {
         "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
-        "check_timeout": 3,
+        "check_timeout": 20,  # generous: no test here waits one out (a loaded CI is slow)
     }
 
 

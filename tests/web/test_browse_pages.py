@@ -37,7 +37,7 @@ def settings_overrides(site: FakeMangaDexSite, tmp_path: Path) -> dict[str, obje
     definitions = [site.definition(), site.definition("md-off", name="Old Mirror", enabled=False)]
     return {
         "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
-        "check_timeout": 1.5,
+        "check_timeout": 20.0,  # generous: no test here waits one out (a loaded CI is slow)
     }
 
 

@@ -19,7 +19,9 @@ API = "/api/v1/providers"
 
 @pytest.fixture
 def settings_overrides(fake_sites: FakeSites) -> dict[str, object]:
-    return {"providers_file": fake_sites.providers_file, "check_timeout": 3.0}
+    # Generous: no test here waits a timeout out, and a healthy probe of a fake site (four
+    # requests) has taken over 3 s on a loaded CI machine, which left its row "unknown".
+    return {"providers_file": fake_sites.providers_file, "check_timeout": 20.0}
 
 
 def row_of(html: str, provider_id: str) -> str:
