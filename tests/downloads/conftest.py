@@ -43,7 +43,7 @@ def site_up(site: FakeMadaraSite) -> Iterator[None]:
 def settings_overrides(site: FakeMadaraSite, tmp_path: Path) -> dict[str, object]:
     return {
         "providers_file": write_providers_file(tmp_path / "providers.yaml", [site.definition()]),
-        "check_timeout": 2.0,
+        "check_timeout": 15.0,  # generous: no test here waits one out (a loaded CI is slow)
         # One failed check is "down": a test switches the site off and checks it once.
         "max_consecutive_failures": 1,
         "downloads_worker": False,

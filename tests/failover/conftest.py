@@ -49,7 +49,7 @@ def settings_overrides(
     ]
     return {
         "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
-        "check_timeout": 1.5,
+        "check_timeout": 15.0,  # generous: no test here waits one out (a loaded CI is slow)
         "search_timeout": 5.0,
     }
 
