@@ -22,7 +22,7 @@ from kurobara.manga.service import MangaNotFound, NoUsableSource
 from kurobara.opds import atom, feeds, service
 from kurobara.opds.atom import Feed
 from kurobara.opds.auth import CredentialCache, OpdsUser
-from kurobara.opds.files import local_files
+from kurobara.opds.files import ChapterFiles, local_files
 from kurobara.providers.errors import ProviderError, UnknownManga
 from kurobara.reading.listing import ChapterNotFound
 from kurobara.reading.service import ProviderSkipped
@@ -264,9 +264,9 @@ def install(app: FastAPI) -> None:
     app.include_router(opds_router)
 
 
-def open_catalog(state: Any, settings: Settings) -> None:
-    """The catalog's per-run state: remembered credentials, page lists, and the local archives
-    under ``<data_dir>/local`` as the chapters that can be downloaded."""
+def open_catalog(state: Any, settings: Settings, files: ChapterFiles | None = None) -> None:
+    """The catalog's per-run state: remembered credentials, page lists, and which chapters
+    exist as files (``files``; default: the local archives under ``<data_dir>/local``)."""
     state.opds_credentials = CredentialCache()
     state.opds_pages = service.PageLists()
-    state.opds_files = local_files(settings.data_dir / "local")
+    state.opds_files = files or local_files(settings.data_dir / "local")
