@@ -47,6 +47,15 @@ async def open_dashboard(page: Any, server: Server, username: str) -> None:
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url("**/providers")
     await expect(page.locator("[data-live-indicator]")).to_have_attribute("data-state", "live")
+    # The live dot rings once when the stream opens (and at each event), never in a loop that
+    # keeps the page repainting while it sits open.
+    dot = page.locator("[data-live-indicator] .live-dot")
+    await expect(dot).to_have_class(re.compile(r"\bis-pinged\b"))
+    rings = await dot.evaluate(
+        "d => [getComputedStyle(d).animationName, getComputedStyle(d, '::after')"
+        ".animationIterationCount]"
+    )
+    assert rings == ["none", "1"]
     # Marks this document: a reload would lose it.
     await page.evaluate("window.__sameDocument = true")
 

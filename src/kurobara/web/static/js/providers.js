@@ -285,6 +285,15 @@ function setLive(state, text) {
   indicator.querySelector("[data-live-text]").textContent = text;
 }
 
+// One ring around the live dot: the stream opened, or an event just arrived.
+function pingLive() {
+  const dot = document.querySelector("[data-live-indicator] .live-dot");
+  if (!dot) return;
+  dot.classList.remove("is-pinged");
+  void dot.offsetWidth; // restart the animation when events come faster than it runs
+  dot.classList.add("is-pinged");
+}
+
 async function catchUp() {
   // Events sent while the stream was down are lost; the list says where things stand now.
   try {
@@ -309,16 +318,19 @@ function connect() {
     source.addEventListener("open", () => {
       delay = 1000;
       setLive("live", "Live");
+      pingLive();
       // Whatever changed before this stream opened (since the page was rendered, or while a
       // lost stream was down) is in the list, not in the stream.
       catchUp();
     });
     source.addEventListener("testing", (event) => {
+      pingLive();
       const data = JSON.parse(event.data);
       const row = rowOf(data.provider_id);
       if (row && row.dataset.enabled !== "false") setStatus(row, "testing");
     });
     source.addEventListener("check", (event) => {
+      pingLive();
       const data = JSON.parse(event.data);
       const row = rowOf(data.provider_id);
       if (row) applyCheck(row, data);
