@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 import httpx
+import pytest
 
 from kurobara.app import create_app
 from kurobara.config import Settings
@@ -58,3 +60,34 @@ async def test_a_reused_app_serves_each_run_its_own_database_and_state(tmp_path:
                 assert feed.status_code == 200, feed.text
         apps.append(application)
     assert apps[0] is apps[1]
+
+
+async def test_routes_are_resolved_before_the_first_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh app routes one request through every router right after start-up, so that the
+    first real request does not resolve any route's dependencies (FastAPI does it lazily, at
+    the first match: it was ~100 ms on a fresh server's first search, bench/search.py)."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, builtin_providers=False, monitor_enabled=False
+    )
+    await upgrade(settings.resolved_database_url)
+    application = create_app(settings)
+    resolved: list[str] = []
+    resolve = fastapi.routing.get_dependant
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        resolved.append(getattr(kwargs.get("call"), "__name__", "?"))
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "get_dependant", counting)
+    async with application.router.lifespan_context(application):
+        await application.state.routes_warmed
+        warmed = len(resolved)
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://k.test") as client:
+            for path in ("/api/v1/search/stream?q=x", "/api/v1/favorites/", "/opds", "/library"):
+                response = await client.get(path)
+                assert response.status_code in (401, 303), (path, response.status_code)
+    assert warmed > 50, "the warm-up resolved the routes"
+    assert resolved[warmed:] == []
