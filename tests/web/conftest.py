@@ -111,7 +111,6 @@ def start_server(
     return proc, served
 
 
-
 def stop_server(proc: ForkedProcess) -> None:
     proc.terminate()
     try:
