@@ -19,12 +19,13 @@ from tests.search.conftest import NAMES
 
 pytestmark = pytest.mark.usefixtures("healthy_sites")
 
-CAP = 3.0
+CAP = 5.0
 FLOOR = 0.5
-# A learned deadline is p95 x factor. With factor 1 a fast fake site's deadline is the floor
-# unless one of its answers took longer than the floor itself, which a loaded CI machine can
-# make a fast site take over FLOOR / 3 but not over FLOOR.
+# A learned deadline is p95 x factor, at least the floor. A loaded CI machine has made a fast
+# fake site's first search take over a second, so tests of a deadline learned from fast answers
+# assert that it lies between the floor and LEARNED_BELOW, not that it is the floor.
 FACTOR = 1.0
+LEARNED_BELOW = 2.0
 
 
 @pytest.fixture
@@ -130,7 +131,8 @@ async def test_a_hanging_provider_is_reported_after_the_others(
     assert [o["provider_id"] for o in outcomes[-1:]] == ["gamma"]
     gamma = outcomes[-1]
     # No history yet: gamma gets the whole timeout, and its own timeout answers.
-    assert (gamma["status"], gamma["kind"], gamma["deadline_ms"]) == ("error", "timeout", 3000)
+    cap_ms = int(CAP * 1000)
+    assert (gamma["status"], gamma["kind"], gamma["deadline_ms"]) == ("error", "timeout", cap_ms)
     summary = dict(events)["summary"]
     assert summary["message"].startswith("1 of 3 providers failed: gamma timed out.")
     assert {r["provider_id"] for r in summary["results"]} <= {"alpha", "beta"}
@@ -152,14 +154,15 @@ async def test_a_provider_that_failed_is_given_only_the_floor_next_time(
 async def test_a_slow_providers_late_answer_still_arrives(
     client: httpx.AsyncClient, user: Persona, sites: dict[str, FakeMangaDexSite]
 ) -> None:
-    await stream(client, user, q="the")  # every site answers fast: their deadlines become the floor
-    sites["gamma"].slow_seconds = 1.2
+    await stream(client, user, q="the")  # every site answers: their deadlines are learned
+    sites["gamma"].slow_seconds = LEARNED_BELOW  # past its learned deadline, before the cap
     sites["gamma"].set_fault("slow")
     events = await stream(client, user, q="the")
     assert kinds(events)[-3:] == ["summary", "late", "end"]
     summary = dict(events)["summary"]
     gamma = next(o for o in summary["providers"] if o["provider_id"] == "gamma")
-    assert (gamma["status"], gamma["deadline_ms"]) == ("slow", int(FLOOR * 1000))
+    assert gamma["status"] == "slow"
+    assert FLOOR * 1000 <= gamma["deadline_ms"] < LEARNED_BELOW * 1000
     late = events[-2][1]
     assert (late["outcome"]["provider_id"], late["outcome"]["status"]) == ("gamma", "ok")
     assert late["results"]
@@ -173,8 +176,9 @@ async def test_the_whole_search_does_not_wait_past_a_learned_deadline(
     response = await client.get("/api/v1/search", params={"q": "the"}, headers=user.headers)
     body = response.json()
     beta = next(o for o in body["providers"] if o["provider_id"] == "beta")
-    assert (beta["status"], beta["kind"], beta["deadline_ms"]) == ("slow", "timeout", 500)
-    assert body["ms"] < CAP * 1000
+    assert (beta["status"], beta["kind"]) == ("slow", "timeout")
+    assert FLOOR * 1000 <= beta["deadline_ms"] < LEARNED_BELOW * 1000
+    assert body["ms"] < CAP * 1000  # beta hangs for SLOW_SECONDS
 
 
 @pytest.mark.parametrize(
