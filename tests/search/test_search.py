@@ -107,7 +107,7 @@ async def test_hanging_provider_is_cut_at_its_deadline_while_others_answer(
     # Asked until its deadline and then given up, long before the site's own answer.
     # Only that far apart: a loaded machine can stall the event loop for seconds.
     assert by_id["gamma"]["ms"] >= SEARCH_TIMEOUT * 1000
-    assert body["ms"] < SLOW_SECONDS * 1000 / 4
+    assert body["ms"] < SLOW_SECONDS * 1000 / 2
 
 
 async def test_latency_is_the_slowest_provider_not_the_sum(
@@ -144,8 +144,8 @@ async def test_fault_is_an_outcome_not_a_500(
     sites["beta"].set_fault(fault)
     body = await search(client, user, q="the")
     # Given up at the timeout, not waited out (the server's own measure, and only that far
-    # apart: a loaded machine can stall the event loop for seconds).
-    assert body["ms"] < SLOW_SECONDS * 1000 / 4
+    # apart: CI's loaded machine once took 5.4 s for a search whose sites answered at once).
+    assert body["ms"] < SLOW_SECONDS * 1000 / 2
     beta = outcomes(body)["beta"]
     assert (beta["status"], beta["kind"], beta["http_status"]) == ("error", kind, http_status)
     assert beta["message"]
