@@ -85,6 +85,35 @@ def pytest_configure(config: pytest.Config) -> None:
         asyncio.run(_recreate_worker_database(drop_only=False))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Spread the browser modules through the run instead of leaving them last (their files sort
+    last): they keep both cores busy with Chromium while most other tests wait on sockets, so
+    run side by side the two overlap. Each module stays in one piece (its module-scoped
+    servers start once per worker), the longest browser modules go first, and the order is
+    the same on every xdist worker, as it must be."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    browser = sorted(
+        (tests for tests in modules.values() if tests[0].get_closest_marker("browser")),
+        key=len,
+        reverse=True,
+    )
+    others = [tests for tests in modules.values() if not tests[0].get_closest_marker("browser")]
+    if not browser or not others:
+        return
+    spread: list[pytest.Item] = []
+    placed = 0
+    for position, tests in enumerate(others):
+        while placed < len(browser) and placed * len(others) <= position * len(browser):
+            spread.extend(browser[placed])
+            placed += 1
+        spread.extend(tests)
+    for tests in browser[placed:]:
+        spread.extend(tests)
+    items[:] = spread
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if WORKER is not None and POSTGRES_URL is not None:
         asyncio.run(_recreate_worker_database(drop_only=True))
