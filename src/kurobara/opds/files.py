@@ -11,14 +11,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.images.local import LOCAL_PROVIDER_ID, is_key
 from kurobara.library.models import LibraryEntry
 from kurobara.manga.models import Manga
-from kurobara.reading.models import ChapterProgress, StoredChapter
-from kurobara.updates.feed import FeedItem, FeedPage
+from kurobara.reading.models import StoredChapter
+from kurobara.updates.feed import FeedPage, chapter_page
 
 # (db_session=, user_id=, page=, limit=) -> one page of chapters with their manga and read flag,
 # the shape ``updates.feed.list_new_chapters`` answers in.
@@ -58,25 +58,14 @@ async def list_local_chapters(
         )
         .where(StoredChapter.provider_id == LOCAL_PROVIDER_ID, StoredChapter.removed_at.is_(None))
     )
-    total = int(await db_session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    rows = (
-        await db_session.execute(
-            base.add_columns(Manga, func.coalesce(ChapterProgress.read, False))
-            .join(Manga, Manga.id == StoredChapter.manga_id)
-            .outerjoin(
-                ChapterProgress,
-                and_(
-                    ChapterProgress.chapter_id == StoredChapter.id,
-                    ChapterProgress.user_id == user_id,
-                ),
-            )
-            .order_by(Manga.title_key, Manga.id, StoredChapter.position, StoredChapter.id)
-            .offset((page - 1) * limit)
-            .limit(limit)
-        )
-    ).all()
-    items = [FeedItem(chapter=row[0], manga=row[1], read=bool(row[2])) for row in rows]
-    return FeedPage(items=items, total=total)
+    return await chapter_page(
+        db_session=db_session,
+        user_id=user_id,
+        chapters=base,
+        order_by=(Manga.title_key, Manga.id, StoredChapter.position, StoredChapter.id),
+        page=page,
+        limit=limit,
+    )
 
 
 def local_files(root: Path) -> ChapterFiles:

@@ -9,6 +9,7 @@ its 300 old chapters as new.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,15 +56,21 @@ def _new_chapters(user_id: uuid.UUID) -> Any:
     )
 
 
-async def list_new_chapters(
-    *, db_session: AsyncSession, user_id: uuid.UUID, page: int, limit: int
+async def chapter_page(
+    *,
+    db_session: AsyncSession,
+    user_id: uuid.UUID,
+    chapters: Any,
+    order_by: Sequence[Any],
+    page: int,
+    limit: int,
 ) -> FeedPage:
-    """One page of the user's new chapters, newest first, each with its manga and read flag."""
-    base = _new_chapters(user_id)
-    total = int(await db_session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    """One page of a selection of ``StoredChapter`` rows (``chapters``, a ``select``), each with
+    its manga and whether ``user_id`` has read it, and how many the whole selection holds."""
+    total = int(await db_session.scalar(select(func.count()).select_from(chapters.subquery())) or 0)
     rows = (
         await db_session.execute(
-            base.add_columns(Manga, func.coalesce(ChapterProgress.read, False))
+            chapters.add_columns(Manga, func.coalesce(ChapterProgress.read, False))
             .join(Manga, Manga.id == StoredChapter.manga_id)
             .outerjoin(
                 ChapterProgress,
@@ -72,14 +79,28 @@ async def list_new_chapters(
                     ChapterProgress.user_id == user_id,
                 ),
             )
-            .order_by(
-                StoredChapter.first_seen_at.desc(),
-                StoredChapter.manga_id,
-                StoredChapter.position.desc(),
-            )
+            .order_by(*order_by)
             .offset((page - 1) * limit)
             .limit(limit)
         )
     ).all()
     items = [FeedItem(chapter=row[0], manga=row[1], read=bool(row[2])) for row in rows]
     return FeedPage(items=items, total=total)
+
+
+async def list_new_chapters(
+    *, db_session: AsyncSession, user_id: uuid.UUID, page: int, limit: int
+) -> FeedPage:
+    """One page of the user's new chapters, newest first, each with its manga and read flag."""
+    return await chapter_page(
+        db_session=db_session,
+        user_id=user_id,
+        chapters=_new_chapters(user_id),
+        order_by=(
+            StoredChapter.first_seen_at.desc(),
+            StoredChapter.manga_id,
+            StoredChapter.position.desc(),
+        ),
+        page=page,
+        limit=limit,
+    )
