@@ -240,24 +240,13 @@ class MangaDexProvider(Provider):
     # -- the interface ----------------------------------------------------------------------
 
     async def search(self, query: str, *, page: int = 1, limit: int = 20) -> list[SearchResult]:
-        limit = min(limit, 100)
-        offset = (page - 1) * limit
-        if offset + limit > MAX_WINDOW:
-            return []
-        payload = await self._get(
-            "/manga",
-            [
-                ("title", query),
-                ("limit", limit),
-                ("offset", offset),
-                ("includes[]", "cover_art"),
-                ("order[relevance]", "desc"),
-                *self._ratings(),
-                *self._available_languages(),
-            ],
+        return await self._manga_list(
+            page=page,
+            limit=limit,
+            matching=[("title", query)],
+            ordered=[("order[relevance]", "desc"), *self._ratings(), *self._available_languages()],
+            what="search results",
         )
-        listing = _parse(_MangaList, payload, "search results")
-        return [self._search_result(manga) for manga in listing.data]
 
     listings = (POPULAR, LATEST)
 
@@ -267,6 +256,24 @@ class MangaDexProvider(Provider):
         order = {POPULAR: "followedCount", LATEST: "latestUploadedChapter"}.get(listing)
         if order is None:
             raise UnsupportedListing(self.id, listing)
+        return await self._manga_list(
+            page=page,
+            limit=limit,
+            matching=[],
+            ordered=[(f"order[{order}]", "desc"), *self._ratings()],
+            what=f"{listing} list",
+        )
+
+    async def _manga_list(
+        self,
+        *,
+        page: int,
+        limit: int,
+        matching: list[tuple[str, Any]],
+        ordered: list[tuple[str, Any]],
+        what: str,
+    ) -> list[SearchResult]:
+        """One page of ``/manga`` (at most 100 a page; none past the API's ``MAX_WINDOW``)."""
         limit = min(limit, 100)
         offset = (page - 1) * limit
         if offset + limit > MAX_WINDOW:
@@ -274,15 +281,15 @@ class MangaDexProvider(Provider):
         payload = await self._get(
             "/manga",
             [
+                *matching,
                 ("limit", limit),
                 ("offset", offset),
                 ("includes[]", "cover_art"),
-                (f"order[{order}]", "desc"),
-                *self._ratings(),
+                *ordered,
             ],
         )
-        listing_page = _parse(_MangaList, payload, f"{listing} list")
-        return [self._search_result(manga) for manga in listing_page.data]
+        listing = _parse(_MangaList, payload, what)
+        return [self._search_result(manga) for manga in listing.data]
 
     async def get_manga_details(self, external_id: str) -> MangaDetails:
         external_id = self._known_id(external_id, "manga")
