@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from kurobara.providers.fakes.server import BackgroundServer
+from kurobara.providers.fakes.server import Served
 
 INDEX_FAULTS = ("ok", "error", "garbage")
 
@@ -38,17 +38,20 @@ def offline_entries(
     ]
 
 
-class FakeCatalogIndex:
+class FakeCatalogIndex(Served):
     def __init__(self, entries: list[dict[str, Any]] | None = None, *, host: str = "127.0.0.1"):
         self.entries: list[dict[str, Any]] = list(entries or [])
         self.fault = "ok"
         self.fetches = 0
         self.host = host
         self.port = 0
-        self._server = BackgroundServer(
-            Starlette(routes=[Route("/index.json", self._json), Route("/index.yaml", self._yaml)]),
-            name="fake-catalog-index",
+        self.app = Starlette(
+            routes=[Route("/index.json", self._json), Route("/index.yaml", self._yaml)]
         )
+
+    @property
+    def thread_name(self) -> str:
+        return "fake-catalog-index"
 
     @property
     def url(self) -> str:
@@ -57,13 +60,6 @@ class FakeCatalogIndex:
     @property
     def yaml_url(self) -> str:
         return f"http://{self.host}:{self.port}/index.yaml"
-
-    def start(self) -> FakeCatalogIndex:
-        self.port = self._server.start(self.host, self.port)
-        return self
-
-    def stop(self) -> None:
-        self._server.stop()
 
     def _faulty(self) -> Response | None:
         self.fetches += 1

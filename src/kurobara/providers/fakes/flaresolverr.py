@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kurobara.providers.errors import ProviderError, bot_wall
-from kurobara.providers.fakes.server import SOLVE_PATH, BackgroundServer
+from kurobara.providers.fakes.server import SOLVE_PATH, Served
 from kurobara.providers.http import HttpClient
 
 BROWSER_AGENT = (
@@ -35,29 +35,17 @@ BROWSER_AGENT = (
 VERSION = "3.3.21"
 
 
-class FakeFlareSolverr:
+class FakeFlareSolverr(Served):
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
         self.failing = False
         self.requests: list[dict[str, Any]] = []
-        self._server: BackgroundServer | None = None
         self.app = Starlette(routes=[Route("/v1", self._v1, methods=["POST"])])
 
     @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> FakeFlareSolverr:
-        if self._server is None:
-            self._server = BackgroundServer(self.app, name="fake-flaresolverr")
-            self.port = self._server.start(self.host, self.port)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+    def thread_name(self) -> str:
+        return "fake-flaresolverr"
 
     def __enter__(self) -> FakeFlareSolverr:
         return self.start()

@@ -12,23 +12,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from html import escape
+from typing import Self
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from kurobara.providers.fakes.server import FAULTS, BackgroundServer, FakeSite
+from kurobara.providers.fakes.server import FAULTS, FakeSite, Served
 
 
-class FakeSiteHub:
+class FakeSiteHub(Served):
     def __init__(
         self, sites: Sequence[FakeSite], *, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.sites = {site.name: site for site in sites}
         self.host = host
         self.port = port
-        self._server: BackgroundServer | None = None
         self.app = Starlette(
             routes=[
                 Route("/", self._index),
@@ -41,8 +41,8 @@ class FakeSiteHub:
         )
 
     @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def thread_name(self) -> str:
+        return "fake-site-hub"
 
     def _state(self) -> list[dict[str, object]]:
         return [
@@ -174,17 +174,12 @@ class FakeSiteHub:
             status_code=201,
         )
 
-    def start(self) -> FakeSiteHub:
+    def start(self) -> Self:
         for site in self.sites.values():
             site.start()
-        if self._server is None:
-            self._server = BackgroundServer(self.app, name="fake-site-hub")
-            self.port = self._server.start(self.host, self.port)
-        return self
+        return super().start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        super().stop()
         for site in self.sites.values():
             site.stop()

@@ -27,7 +27,7 @@ import socket
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -124,6 +124,35 @@ def _challenge() -> Response:
     )
 
 
+class Served:
+    """A fake served on loopback: ``start()`` serves ``app`` on ``host``:``port`` (0 picks a
+    free port, which a restart keeps) until ``stop()``. Both may be called twice."""
+
+    host: str
+    port: int
+    app: ASGIApp
+    _served: BackgroundServer | None = None
+
+    @property
+    def thread_name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        if self._served is None:
+            self._served = BackgroundServer(self.app, name=self.thread_name)
+            self.port = self._served.start(self.host, self.port)
+        return self
+
+    def stop(self) -> None:
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
+
+
 class _FaultMiddleware:
     def __init__(self, app: ASGIApp, site: FakeSite) -> None:
         self.app = app
@@ -196,7 +225,7 @@ class _FaultMiddleware:
             watcher.cancel()
 
 
-class FakeSite(ABC):
+class FakeSite(Served, ABC):
     """One fake source site. ``start()`` serves it; ``set_fault()`` switches its behaviour."""
 
     kind: ClassVar[str]
@@ -227,13 +256,12 @@ class FakeSite(ABC):
         self.bytes_sent = 0
         self.hotlinks_refused = 0
         self.clearances: dict[str, str] = {}  # cf_clearance token -> the User-Agent it is for
-        self._server: BackgroundServer | None = None
         self.app = Starlette(routes=self.routes())
         self.app.add_middleware(_FaultMiddleware, site=self)
 
     @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def thread_name(self) -> str:
+        return f"fake-site-{self.name}"
 
     @property
     def layout_changed(self) -> bool:
@@ -287,17 +315,6 @@ class FakeSite(ABC):
         return PlainTextResponse("Hotlinking is not allowed", status_code=403)
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> FakeSite:
-        if self._server is None:
-            self._server = BackgroundServer(self.app, name=f"fake-site-{self.name}")
-            self.port = self._server.start(self.host, self.port)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
 
     def set_fault(self, fault: str) -> None:
         if fault not in FAULTS:
