@@ -22,6 +22,8 @@ from kurobara.downloads.schemas import (
     QueueRequest,
     UsageRead,
 )
+from kurobara.images.routes import image_response
+from kurobara.images.service import ServedImage
 from kurobara.manga.service import MangaNotFound
 from kurobara.monitoring.deps import ClockDep, SettingsDep
 from kurobara.users.deps import CurrentUser
@@ -200,13 +202,7 @@ async def downloaded_page(
     if entry is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Page not found")
     media_type, data = entry
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "Cache-Control": "private, max-age=86400",
-            "X-Content-Type-Options": "nosniff",
-            # Pages may be SVG: opened directly they must not run anything.
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-        },
+    return image_response(
+        ServedImage(content_type=media_type, content=data),
+        {"Cache-Control": "private, max-age=86400"},
     )

@@ -13,7 +13,9 @@ from kurobara.db.deps import SessionDep
 from kurobara.images import uploads
 from kurobara.images.archives import ArchiveRefused
 from kurobara.images.local import LocalStore
+from kurobara.images.routes import image_response
 from kurobara.images.schemas import UploadRead
+from kurobara.images.service import ServedImage
 from kurobara.manga.schemas import MangaRead
 from kurobara.manga.service import MangaNotFound
 from kurobara.monitoring.deps import SettingsDep
@@ -115,12 +117,8 @@ async def local_page(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Page not found")
     media_type, data = found
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            # A key's pages never change: a chapter added later gets a key of its own.
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
+    # A key's pages never change: a chapter added later gets a key of its own.
+    return image_response(
+        ServedImage(content_type=media_type, content=data),
+        {"Cache-Control": "private, max-age=31536000, immutable"},
     )

@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict, StrictBool
 from kurobara.db.deps import SessionDep
 from kurobara.images import preferences
 from kurobara.images.links import IMAGE_HEADERS
-from kurobara.images.service import ImageError, ImageProxy, ImageUnavailable, read_chunks
+from kurobara.images.service import (
+    ImageError,
+    ImageProxy,
+    ImageUnavailable,
+    ServedImage,
+    read_chunks,
+)
 from kurobara.images.tokens import MAX_TOKEN_LENGTH
 from kurobara.users.deps import CurrentUser
 
@@ -74,7 +80,13 @@ async def get_image(
         return JSONResponse(
             body, status_code=exc.status_code, headers={"Cache-Control": "no-store"}
         )
-    headers = {**dict(IMAGE_HEADERS), "X-Cache": served.cache.upper()}
+    return image_response(served, {"X-Cache": served.cache.upper()})
+
+
+def image_response(served: ServedImage, headers: dict[str, str]) -> Response:
+    """An image the proxy or a catalog serves: its bytes, or its cached file streamed, with
+    the image headers (``IMAGE_HEADERS``, then ``headers`` over them)."""
+    headers = {**dict(IMAGE_HEADERS), **headers}
     if served.content is not None:
         return Response(served.content, media_type=served.content_type, headers=headers)
     assert served.stream is not None

@@ -10,14 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi import status as http
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse
 
 from kurobara.categories.links import CategoryNotFound
 from kurobara.config import Settings
 from kurobara.db.deps import SessionDep
-from kurobara.images.links import IMAGE_HEADERS
 from kurobara.images.local import LocalStore
-from kurobara.images.service import ImageError, read_chunks
+from kurobara.images.routes import image_response
+from kurobara.images.service import ImageError
 from kurobara.manga.service import MangaNotFound, NoUsableSource
 from kurobara.opds import atom, feeds, service
 from kurobara.opds.atom import Feed
@@ -231,15 +231,7 @@ async def page_image(
         db_session=db_session, reader=reader, user_id=user.id, manga_id=manga_id,
         chapter_id=chapter_id, number=number,
     )  # fmt: skip
-    headers = dict(IMAGE_HEADERS)
-    headers["Cache-Control"] = "private, max-age=3600"
-    if served.content is not None:
-        return Response(served.content, media_type=served.content_type, headers=headers)
-    assert served.stream is not None
-    headers["Content-Length"] = str(served.size)
-    return StreamingResponse(
-        read_chunks(served.stream), media_type=served.content_type, headers=headers
-    )
+    return image_response(served, {"Cache-Control": "private, max-age=3600"})
 
 
 @opds_router.get(
