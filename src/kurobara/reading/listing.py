@@ -404,20 +404,30 @@ def fallback_of(
         if not wanted_failed:
             return None
         reason = "failed"
+    return _fallback(registry, answering_provider, wanted.provider_id, reason, state, now)
+
+
+def _fallback(
+    registry: ProviderRegistry,
+    reading_id: str,
+    wanted_id: str,
+    reason: str,
+    state: ProviderState | None,
+    now: datetime,
+) -> Fallback:
+    """Read from ``reading_id`` instead of ``wanted_id`` for ``reason`` (its state: since
+    when it is down)."""
     since = state.status_changed_at if state is not None and reason == rules.DOWN else None
-    reading, meant = (
-        provider_name(registry, answering_provider),
-        provider_name(registry, wanted.provider_id),
-    )
+    reading, wanted = provider_name(registry, reading_id), provider_name(registry, wanted_id)
     return Fallback(
-        provider_id=answering_provider,
+        provider_id=reading_id,
         provider_name=reading,
-        wanted_provider_id=wanted.provider_id,
-        wanted_provider_name=meant,
+        wanted_provider_id=wanted_id,
+        wanted_provider_name=wanted,
         reason=reason,
         since=since,
         message=fallback_message(
-            reading_name=reading, wanted_name=meant, reason=reason, since=since, now=now
+            reading_name=reading, wanted_name=wanted, reason=reason, since=since, now=now
         ),
     )
 
@@ -720,22 +730,7 @@ def _page_fallback(
 ) -> Fallback:
     state = plan.states.get(meant.provider_id)
     reason = skip_reason(registry, meant.provider_id, state, skip_down=True) or "failed"
-    since = state.status_changed_at if state is not None and reason == rules.DOWN else None
-    reading, wanted = (
-        provider_name(registry, read.provider_id),
-        provider_name(registry, meant.provider_id),
-    )
-    return Fallback(
-        provider_id=read.provider_id,
-        provider_name=reading,
-        wanted_provider_id=meant.provider_id,
-        wanted_provider_name=wanted,
-        reason=reason,
-        since=since,
-        message=fallback_message(
-            reading_name=reading, wanted_name=wanted, reason=reason, since=since, now=now
-        ),
-    )
+    return _fallback(registry, read.provider_id, meant.provider_id, reason, state, now)
 
 
 async def pages_of_chapter(
