@@ -28,7 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kurobara.db.deps import SessionDep
 from kurobara.users import service as user_service
 from kurobara.users import tokens as token_service
-from kurobara.users.deps import SESSION_COOKIE, optional_user, personal_token_user, secret_key
+from kurobara.users.deps import (
+    SESSION_COOKIE,
+    optional_user,
+    personal_token_user,
+    secret_key,
+    too_many_attempts,
+)
 from kurobara.users.models import User
 from kurobara.users.routes import client_host, login_throttle
 from kurobara.users.security import password_fingerprint
@@ -138,11 +144,7 @@ async def _password_user(
             client=client_host(request),
         )
     except user_service.LoginThrottled as exc:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=str(exc),
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from exc
+        raise too_many_attempts(exc) from exc
     except user_service.InvalidCredentials as exc:
         raise OpdsUnauthorized(str(exc)) from exc
     cache.put(key, user)

@@ -35,6 +35,15 @@ _UNAUTHORIZED = HTTPException(
 )
 
 
+def too_many_attempts(exc: user_service.LoginThrottled) -> HTTPException:
+    """The 429 for a throttled login, with when to try again (``Retry-After``)."""
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=str(exc),
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
 def secret_key(request: Request) -> str:
     key: str = request.app.state.secret_key
     return key

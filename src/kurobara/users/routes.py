@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from kurobara.db.deps import SessionDep
 from kurobara.users import admin as user_admin
 from kurobara.users import service as user_service
-from kurobara.users.deps import CurrentUser, secret_key
+from kurobara.users.deps import CurrentUser, secret_key, too_many_attempts
 from kurobara.users.schemas import PasswordChange, Token, UserCreate, UserRead
 from kurobara.users.security import create_access_token
 from kurobara.users.throttle import LoginThrottle
@@ -62,11 +62,7 @@ async def login(
             client=client_host(request),
         )
     except user_service.LoginThrottled as exc:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=str(exc),
-            headers={"Retry-After": str(exc.retry_after)},
-        ) from exc
+        raise too_many_attempts(exc) from exc
     except user_service.InvalidCredentials as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
