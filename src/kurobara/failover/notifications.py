@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.failover.models import MigrationNeed, MigrationNotice
 from kurobara.library.models import LibraryEntry
 from kurobara.manga.models import Manga
 from kurobara.monitoring.history import dialect_insert
-from kurobara.notify import send_apprise
-from kurobara.updates.models import NotificationSettings
+from kurobara.updates.notifications import lease_and_send, unleased
 
 logger = logging.getLogger("kurobara.failover.notify")
 
 MIGRATE_PATH = "/migrate"
-LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 
 
@@ -80,10 +78,6 @@ async def write_notices(
     return written
 
 
-def _unleased(now: datetime) -> Any:
-    return or_(MigrationNotice.lease_until.is_(None), MigrationNotice.lease_until <= now)
-
-
 async def deliver(*, db_session: AsyncSession, now: datetime) -> int:
     """Send the pending notices; the number sent. A user without Apprise URLs (or with
     notifications off) has theirs marked sent: the Migrate page's badge tells them instead."""
@@ -93,7 +87,7 @@ async def deliver(*, db_session: AsyncSession, now: datetime) -> int:
             .where(
                 MigrationNotice.sent_at.is_(None),
                 MigrationNotice.attempts < MAX_ATTEMPTS,
-                _unleased(now),
+                unleased(MigrationNotice, now),
             )
             .order_by(MigrationNotice.id)
             .limit(100)
@@ -107,20 +101,10 @@ async def deliver(*, db_session: AsyncSession, now: datetime) -> int:
 
 
 async def _deliver_one(db_session: AsyncSession, notice_id: int, now: datetime) -> int:
-    leased = await db_session.execute(
-        update(MigrationNotice)
-        .where(MigrationNotice.id == notice_id, MigrationNotice.sent_at.is_(None), _unleased(now))
-        .values(lease_until=now + LEASE)
-    )
-    await db_session.commit()
-    if leased.rowcount != 1:  # type: ignore[attr-defined]
+    sending = await lease_and_send(db_session, MigrationNotice, notice_id, now)
+    if sending is None:
         return 0
-    notice = await db_session.get(MigrationNotice, notice_id, populate_existing=True)
-    assert notice is not None
-    settings = await db_session.get(NotificationSettings, notice.user_id)
-    await db_session.commit()  # nothing held open while sending
-    urls = list(settings.urls) if settings is not None and settings.scope != "off" else []
-    error = await send_apprise(urls, notice.title, notice.body) if urls else None
+    notice, urls, error = sending.row, sending.urls, sending.error
     values: dict[str, Any] = {"lease_until": None}
     if error is None:
         values["sent_at"] = now

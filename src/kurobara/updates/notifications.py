@@ -17,6 +17,7 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -112,6 +113,46 @@ async def _recipients(
     return dict(found)
 
 
+def unleased(outbox: type[Any], now: datetime) -> Any:
+    """Rows of an outbox table that no sender holds now."""
+    return or_(outbox.lease_until.is_(None), outbox.lease_until <= now)
+
+
+@dataclass(frozen=True)
+class Sending:
+    row: Any  # the outbox row, as it was leased
+    urls: list[str]  # the user's Apprise URLs it went to (none: notifications off)
+    error: str | None  # why sending failed, or None
+
+
+async def lease_and_send(
+    db_session: AsyncSession, outbox: type[Any], row_id: int, now: datetime
+) -> Sending | None:
+    """Lease one unsent message of an ``outbox`` table (``id``, ``user_id``, ``title``,
+    ``body``, ``sent_at``, ``lease_until``) with a conditional UPDATE, so one sender wins, and
+    send it to its user's Apprise URLs with nothing held open meanwhile. None when another
+    sender has it; the caller records the outcome and clears the lease."""
+    leased = await db_session.execute(
+        update(outbox)
+        .where(
+            outbox.id == row_id,
+            outbox.sent_at.is_(None),
+            unleased(outbox, now),
+        )
+        .values(lease_until=now + LEASE)
+    )
+    await db_session.commit()
+    if leased.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    row = await db_session.get(outbox, row_id, populate_existing=True)
+    assert row is not None
+    settings = await db_session.get(NotificationSettings, row.user_id)
+    await db_session.commit()  # nothing held open while sending
+    urls = list(settings.urls) if settings is not None and settings.scope != "off" else []
+    error = await send_apprise(urls, row.title, row.body) if urls else None
+    return Sending(row=row, urls=urls, error=error)
+
+
 class UpdateNotifier:
     def __init__(self, *, db: Database, clock: Clock | None = None) -> None:
         self.db = db
@@ -136,7 +177,7 @@ class UpdateNotifier:
                     UpdateNotification.sent_at.is_(None),
                     UpdateNotification.attempts < rules.MAX_SEND_ATTEMPTS,
                     UpdateNotification.next_attempt_at <= now,
-                    _unleased(now),
+                    unleased(UpdateNotification, now),
                 )
                 .order_by(UpdateNotification.id)
                 .limit(BATCH)
@@ -149,25 +190,10 @@ class UpdateNotifier:
             return sent
 
     async def _deliver(self, session: AsyncSession, message_id: int) -> int:
-        now = self.clock.now()
-        leased = await session.execute(
-            update(UpdateNotification)
-            .where(
-                UpdateNotification.id == message_id,
-                UpdateNotification.sent_at.is_(None),
-                _unleased(now),
-            )
-            .values(lease_until=now + LEASE)
-        )
-        await session.commit()
-        if leased.rowcount != 1:  # type: ignore[attr-defined]
+        sending = await lease_and_send(session, UpdateNotification, message_id, self.clock.now())
+        if sending is None:
             return 0
-        message = await session.get(UpdateNotification, message_id, populate_existing=True)
-        assert message is not None
-        settings = await session.get(NotificationSettings, message.user_id)
-        await session.commit()  # nothing held open while sending
-        urls = list(settings.urls) if settings is not None and settings.scope != "off" else []
-        error = await send_apprise(urls, message.title, message.body) if urls else None
+        message, error = sending.row, sending.error
         done = self.clock.now()
         values: dict[str, Any] = {"lease_until": None}
         if error is None:
@@ -208,7 +234,3 @@ class UpdateNotifier:
             logger=logger,
             what="new-chapter notification",
         )
-
-
-def _unleased(now: datetime) -> Any:
-    return or_(UpdateNotification.lease_until.is_(None), UpdateNotification.lease_until <= now)
