@@ -131,6 +131,17 @@ class Reader:
         chapters: list[dict[str, Any]] = response.json()["chapters"]
         return chapters
 
+    async def first_chapter(self, who: Persona) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first series imported, and its first chapter."""
+        manga = await self.manga(who)
+        return manga, (await self.chapters(who, manga["id"]))[0]
+
+    async def usage(self, who: Persona) -> dict[str, Any]:
+        response = await self.client.get("/api/v1/downloads/usage", headers=who.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
     async def queue(self, who: Persona, *chapter_ids: str) -> list[dict[str, Any]]:
         response = await self.client.post(
             "/api/v1/downloads", json={"chapter_ids": list(chapter_ids)}, headers=who.headers

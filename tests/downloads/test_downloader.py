@@ -38,8 +38,7 @@ async def pages_on_disk(worker: Downloader, row: dict[str, Any], at_least: int) 
 async def test_a_down_providers_download_waits_and_runs_once_it_is_back(
     alice: Persona, reader: Reader, site: FakeMadaraSite, downloaders: DownloaderFactory
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     site.set_fault("down")
     assert (await reader.check(alice))["status"] == "down"
     await reader.queue(alice, chapter["id"])
@@ -66,8 +65,7 @@ async def test_real_failures_are_retried_later_then_failed_with_the_reason(
     clock: ManualClock,
     downloaders: DownloaderFactory,
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     await reader.queue(alice, chapter["id"])
     worker = downloaders("a")
     site.set_fault("error")

@@ -65,8 +65,7 @@ async def test_the_reader_uses_the_download_first_and_reads_it_while_the_site_is
     site: FakeMadaraSite,
     downloaders: DownloaderFactory,
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    manga, chapter = await reader.first_chapter(alice)
     online = (await reader.pages(alice, manga["id"], chapter["id"])).json()["pages"]
     proxied = [(await client.get(page["url"])).content for page in online]
     await reader.queue(alice, chapter["id"])
@@ -93,8 +92,7 @@ async def test_the_reader_uses_the_download_first_and_reads_it_while_the_site_is
 async def test_a_chapter_not_downloaded_is_a_503_while_its_site_is_down(
     client: httpx.AsyncClient, alice: Persona, reader: Reader, site: FakeMadaraSite
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     site.set_fault("down")
     await reader.check(alice)
     response = await client.get(f"/api/v1/chapters/{chapter['id']}/pages", headers=alice.headers)
@@ -112,12 +110,11 @@ async def test_deleting_a_download_frees_its_file(
     settings: Settings,
     downloaders: DownloaderFactory,
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     [row] = await reader.queue(alice, chapter["id"])
     await downloaders("a").step()
     assert len(cbz_files(settings)) == 1
-    usage = (await client.get("/api/v1/downloads/usage", headers=alice.headers)).json()
+    usage = await reader.usage(alice)
     assert usage["chapters"] == 1
     assert usage["bytes"] == cbz_files(settings)[0].stat().st_size
 
@@ -126,7 +123,7 @@ async def test_deleting_a_download_frees_its_file(
     assert deleted.status_code == 204
     assert cbz_files(settings) == []
     assert await reader.queue_of(alice) == []
-    usage = (await client.get("/api/v1/downloads/usage", headers=alice.headers)).json()
+    usage = await reader.usage(alice)
     assert usage == {"bytes": 0, "chapters": 0, "pending": 0}
     gone = await client.get(f"/api/v1/chapters/{chapter['id']}/download", headers=alice.headers)
     assert gone.status_code == 404
@@ -137,8 +134,7 @@ async def test_deleting_a_download_frees_its_file(
 async def test_cancelling_a_queued_download_means_nothing_is_fetched(
     client: httpx.AsyncClient, alice: Persona, reader: Reader, downloaders: DownloaderFactory
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     [row] = await reader.queue(alice, chapter["id"])
     await client.delete(f"/api/v1/downloads/{row['id']}", headers=alice.headers)
 
@@ -152,8 +148,7 @@ async def test_bob_neither_sees_nor_deletes_alices_downloads(
     reader: Reader,
     downloaders: DownloaderFactory,
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     [row] = await reader.queue(alice, chapter["id"])
     await downloaders("a").step()
 
@@ -162,7 +157,7 @@ async def test_bob_neither_sees_nor_deletes_alices_downloads(
     assert refused.status_code == 404
     file = await client.get(f"/api/v1/chapters/{chapter['id']}/download", headers=bob.headers)
     assert file.status_code == 404
-    usage = (await client.get("/api/v1/downloads/usage", headers=bob.headers)).json()
+    usage = await reader.usage(bob)
     assert usage == {"bytes": 0, "chapters": 0, "pending": 0}
     assert [r["id"] for r in await reader.queue_of(alice)] == [row["id"]]
 
@@ -175,8 +170,7 @@ async def test_a_chapter_both_download_is_one_file_kept_until_both_delete_it(
     settings: Settings,
     downloaders: DownloaderFactory,
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     [mine] = await reader.queue(alice, chapter["id"])
     await downloaders("a").step()
     [theirs] = await reader.queue(bob, chapter["id"])
@@ -194,8 +188,7 @@ async def test_a_chapter_both_download_is_one_file_kept_until_both_delete_it(
 async def test_unknown_chapters_are_a_404_that_lists_them_and_queue_nothing(
     client: httpx.AsyncClient, alice: Persona, reader: Reader
 ) -> None:
-    manga = await reader.manga(alice)
-    chapter = (await reader.chapters(alice, manga["id"]))[0]
+    _manga, chapter = await reader.first_chapter(alice)
     unknown = "00000000-0000-4000-8000-000000000000"
     response = await client.post(
         "/api/v1/downloads", json={"chapter_ids": [chapter["id"], unknown]}, headers=alice.headers

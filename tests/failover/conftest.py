@@ -102,6 +102,49 @@ async def import_manga(
     return manga
 
 
+async def link(
+    client: httpx.AsyncClient, who: Persona, manga_id: str, provider_id: str, external_id: str
+) -> httpx.Response:
+    body = {"provider_id": provider_id, "external_id": external_id}
+    return await client.post(f"/api/v1/manga/{manga_id}/sources", json=body, headers=who.headers)
+
+
+async def on_both_sites(
+    client: httpx.AsyncClient,
+    who: Persona,
+    madara: FakeMadaraSite,
+    themesia: FakeMangaThemesiaSite,
+    title: str = LANTERNS,
+) -> dict[str, Any]:
+    """``title`` imported from the Madara site and linked to its copy on the MangaThemesia
+    site; the manga as the link answers it (``sources``: both)."""
+    manga = await import_manga(client, who, "mangaread", series(madara, title).slug)
+    linked: dict[str, Any] = await ok(
+        await link(client, who, manga["id"], "asura", series(themesia, title).slug), 201
+    )
+    return linked
+
+
+async def heron_in_library(
+    client: httpx.AsyncClient, who: Persona, madara: FakeMadaraSite
+) -> dict[str, Any]:
+    heron = await import_manga(client, who, "mangaread", series(madara, HERON).slug)
+    await ok(await client.post(f"/api/v1/library/{heron['id']}", headers=who.headers))
+    return heron
+
+
+async def disable_and_scan(client: httpx.AsyncClient, admin: Persona, provider_id: str) -> None:
+    """An admin disables ``provider_id`` and scans for migrations at once."""
+    await ok(
+        await client.patch(
+            f"/api/v1/providers/{provider_id}/status",
+            json={"is_enabled": False},
+            headers=admin.headers,
+        )
+    )
+    await ok(await client.post("/api/v1/migrations/scan", headers=admin.headers))
+
+
 async def chapters(client: httpx.AsyncClient, who: Persona, manga_id: str) -> dict[str, Any]:
     listing: dict[str, Any] = await ok(
         await client.get(f"/api/v1/manga/{manga_id}/chapters", headers=who.headers)
@@ -116,3 +159,13 @@ async def take_down(client: httpx.AsyncClient, admin: Persona, site: FakeSite) -
         await ok(await client.post(f"/api/v1/providers/{site.name}/test", headers=admin.headers))
     rows = await ok(await client.get("/api/v1/providers/status", headers=admin.headers))
     assert {row["provider_id"]: row["status"] for row in rows}[site.name] == "down"
+
+
+async def read_first(client: httpx.AsyncClient, who: Persona, manga_id: str, n: int) -> list[str]:
+    """Mark the first ``n`` chapters read (up to the n-th); their numbers."""
+    listed = (await chapters(client, who, manga_id))["chapters"]
+    body = {"up_to": listed[n - 1]["id"]}
+    await ok(
+        await client.post(f"/api/v1/manga/{manga_id}/chapters/read", json=body, headers=who.headers)
+    )
+    return [c["number"] for c in listed[:n]]

@@ -19,31 +19,17 @@ from kurobara.providers.fakes.mangathemesia import FakeMangaThemesiaSite
 from tests.factories import Persona
 from tests.failover.conftest import (
     HERON,
-    LANTERNS,
     MovableClock,
     chapters,
+    disable_and_scan,
+    heron_in_library,
     import_manga,
     ok,
+    on_both_sites,
+    read_first,
     series,
     take_down,
 )
-
-
-async def read_first(client: httpx.AsyncClient, who: Persona, manga_id: str, n: int) -> list[str]:
-    """Mark the first ``n`` chapters read (up to the n-th); their numbers."""
-    listed = (await chapters(client, who, manga_id))["chapters"]
-    body = {"up_to": listed[n - 1]["id"]}
-    await ok(
-        await client.post(f"/api/v1/manga/{manga_id}/chapters/read", json=body, headers=who.headers)
-    )
-    return [c["number"] for c in listed[:n]]
-
-
-async def link(
-    client: httpx.AsyncClient, who: Persona, manga_id: str, provider_id: str, external_id: str
-) -> httpx.Response:
-    body = {"provider_id": provider_id, "external_id": external_id}
-    return await client.post(f"/api/v1/manga/{manga_id}/sources", json=body, headers=who.headers)
 
 
 def scout(app: Any, db: Database, clock: MovableClock) -> MigrationScout:
@@ -73,11 +59,8 @@ async def test_a_dead_source_falls_back_and_then_migrates_keeping_the_reader_sta
     app: Any,
     db: Database,
 ) -> None:
-    lanterns = await import_manga(client, alice, "mangaread", series(madara, LANTERNS).slug)
-    linked = await ok(
-        await link(client, alice, lanterns["id"], "asura", series(themesia, LANTERNS).slug), 201
-    )
-    assert sorted(s["provider_id"] for s in linked["sources"]) == ["asura", "mangaread"]
+    lanterns = await on_both_sites(client, alice, madara, themesia)
+    assert sorted(s["provider_id"] for s in lanterns["sources"]) == ["asura", "mangaread"]
     await ok(await client.post(f"/api/v1/library/{lanterns['id']}", headers=alice.headers))
     heron = await import_manga(client, alice, "mangaread", series(madara, HERON).slug)
     await shelve(client, alice, heron["id"])
@@ -167,8 +150,7 @@ async def test_nothing_is_proposed_before_the_threshold(
     app: Any,
     db: Database,
 ) -> None:
-    heron = await import_manga(client, alice, "mangaread", series(madara, HERON).slug)
-    await ok(await client.post(f"/api/v1/library/{heron['id']}", headers=alice.headers))
+    await heron_in_library(client, alice, madara)
     await take_down(client, alice, madara)
     clock.advance(hours=47)
     assert (await scout(app, db, clock).step()).new_needs == 0
@@ -183,14 +165,8 @@ async def test_an_admin_disabling_a_provider_proposes_at_once(
     app: Any,
     db: Database,
 ) -> None:
-    heron = await import_manga(client, alice, "mangaread", series(madara, HERON).slug)
-    await ok(await client.post(f"/api/v1/library/{heron['id']}", headers=alice.headers))
-    await ok(
-        await client.patch(
-            "/api/v1/providers/mangaread/status", json={"is_enabled": False}, headers=alice.headers
-        )
-    )
-    await ok(await client.post("/api/v1/migrations/scan", headers=alice.headers))
+    await heron_in_library(client, alice, madara)
+    await disable_and_scan(client, alice, "mangaread")
     proposals = await ok(await client.get("/api/v1/migrations", headers=alice.headers))
     assert [(p["reason"], p["candidates"][0]["provider_id"]) for p in proposals] == [
         ("disabled", "asura")

@@ -11,8 +11,19 @@ import httpx
 from kurobara.providers.fakes.madara import FakeMadaraSite
 from kurobara.providers.fakes.mangathemesia import FakeMangaThemesiaSite
 from tests.factories import Persona
-from tests.failover.conftest import HERON, LANTERNS, chapters, import_manga, ok, series
-from tests.failover.test_flow import link, read_first
+from tests.failover.conftest import (
+    HERON,
+    LANTERNS,
+    chapters,
+    disable_and_scan,
+    heron_in_library,
+    import_manga,
+    link,
+    ok,
+    on_both_sites,
+    read_first,
+    series,
+)
 
 
 async def test_a_listing_of_another_manga_is_refused_not_merged(
@@ -69,12 +80,9 @@ async def test_a_chosen_source_answers_and_read_marks_follow_the_number(
     madara: FakeMadaraSite,
     themesia: FakeMangaThemesiaSite,
 ) -> None:
-    lanterns = await import_manga(client, alice, "mangaread", series(madara, LANTERNS).slug)
-    linked = await ok(
-        await link(client, alice, lanterns["id"], "asura", series(themesia, LANTERNS).slug), 201
-    )
+    lanterns = await on_both_sites(client, alice, madara, themesia)
     read = await read_first(client, alice, lanterns["id"], 2)
-    asura = next(s["id"] for s in linked["sources"] if s["provider_id"] == "asura")
+    asura = next(s["id"] for s in lanterns["sources"] if s["provider_id"] == "asura")
     chosen = await ok(
         await client.put(
             f"/api/v1/manga/{lanterns['id']}/preferred-source",
@@ -100,12 +108,9 @@ async def test_unlinking_keeps_read_marks_and_the_last_source_stays(
     madara: FakeMadaraSite,
     themesia: FakeMangaThemesiaSite,
 ) -> None:
-    lanterns = await import_manga(client, alice, "mangaread", series(madara, LANTERNS).slug)
-    linked = await ok(
-        await link(client, alice, lanterns["id"], "asura", series(themesia, LANTERNS).slug), 201
-    )
+    lanterns = await on_both_sites(client, alice, madara, themesia)
     read = await read_first(client, alice, lanterns["id"], 3)
-    first = next(s["id"] for s in linked["sources"] if s["provider_id"] == "mangaread")
+    first = next(s["id"] for s in lanterns["sources"] if s["provider_id"] == "mangaread")
     url = f"/api/v1/manga/{lanterns['id']}/sources/{first}"
     assert (await client.delete(url, headers=bob.headers)).status_code == 403
     assert (await client.delete(url, headers=alice.headers)).status_code == 204
@@ -122,14 +127,8 @@ async def test_unlinking_keeps_read_marks_and_the_last_source_stays(
 async def test_proposals_are_each_users_own(
     client: httpx.AsyncClient, alice: Persona, bob: Persona, madara: FakeMadaraSite
 ) -> None:
-    heron = await import_manga(client, alice, "mangaread", series(madara, HERON).slug)
-    await ok(await client.post(f"/api/v1/library/{heron['id']}", headers=alice.headers))
-    await ok(
-        await client.patch(
-            "/api/v1/providers/mangaread/status", json={"is_enabled": False}, headers=alice.headers
-        )
-    )
-    await ok(await client.post("/api/v1/migrations/scan", headers=alice.headers))
+    heron = await heron_in_library(client, alice, madara)
+    await disable_and_scan(client, alice, "mangaread")
     assert (await client.post("/api/v1/migrations/scan", headers=bob.headers)).status_code == 403
     assert await ok(await client.get("/api/v1/migrations", headers=bob.headers)) == []
     candidate = (await ok(await client.get("/api/v1/migrations", headers=alice.headers)))[0][
@@ -159,10 +158,7 @@ async def test_library_counts_unread_chapters_by_number_across_sources(
     madara: FakeMadaraSite,
     themesia: FakeMangaThemesiaSite,
 ) -> None:
-    lanterns = await import_manga(client, alice, "mangaread", series(madara, LANTERNS).slug)
-    await ok(
-        await link(client, alice, lanterns["id"], "asura", series(themesia, LANTERNS).slug), 201
-    )
+    lanterns = await on_both_sites(client, alice, madara, themesia)
     await ok(await client.post(f"/api/v1/library/{lanterns['id']}", headers=alice.headers))
     await read_first(client, alice, lanterns["id"], 3)
     listing = await chapters(client, alice, lanterns["id"])

@@ -48,6 +48,17 @@ async def search(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str
     return {p["provider_id"]: p for p in response.json()["providers"]}
 
 
+async def search_while(
+    site: PingSite, fault: str, times: int,
+    client: httpx.AsyncClient, headers: dict[str, str], clock: ManualClock,
+) -> None:  # fmt: skip
+    """Switch ``site`` to ``fault``, then search ``times``, ``SEARCH_EVERY`` apart."""
+    site.set_fault(fault)
+    for _ in range(times):
+        clock.advance(seconds=SEARCH_EVERY.total_seconds())
+        await search(client, headers)
+
+
 @pytest.mark.parametrize("fault", ["slow", "down"])
 async def test_a_failing_site_is_down_within_30_s_while_users_search(
     client: httpx.AsyncClient, users: UserFactory, monitor: Monitor, clock: ManualClock,
@@ -112,10 +123,7 @@ async def test_recovery_is_confirmed_by_a_check_not_by_a_search(
 ) -> None:  # fmt: skip
     bob = await users.bob()
     await monitor.step()
-    sites[0].set_fault("down")
-    for _ in range(3):
-        clock.advance(seconds=SEARCH_EVERY.total_seconds())
-        await search(client, bob.headers)
+    await search_while(sites[0], "down", 3, client, bob.headers, clock)
     assert (await row(monitor.db, "site0")).status == "down"
     sites[0].set_fault("ok")
     response = await client.get("/api/v1/search", params={"q": "blade", "include_down": "true"},
@@ -134,9 +142,6 @@ async def test_an_answer_that_is_no_outage_is_not_counted(
 ) -> None:  # fmt: skip
     bob = await users.bob()
     await monitor.step()
-    sites[0].set_fault("ratelimit")
-    for _ in range(4):
-        clock.advance(seconds=SEARCH_EVERY.total_seconds())
-        await search(client, bob.headers)
+    await search_while(sites[0], "ratelimit", 4, client, bob.headers, clock)
     state = await row(monitor.db, "site0")
     assert (state.status, state.search_failures) == ("active", 0)
