@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import replace
@@ -83,6 +84,30 @@ def _budget_key(provider_id: str, budget: str) -> str:
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+def is_invalid_name(host: str) -> bool:
+    """A name under ``invalid``, which RFC 6761 reserves never to resolve (section 6.4)."""
+    return host.rstrip(".").lower().rsplit(".", 1)[-1] == "invalid"
+
+
+class SpecialUseResolver(AbstractResolver):
+    """The system's resolver, except that names under ``invalid`` fail at once, as RFC 6761
+    asks of resolution libraries, rather than after a round trip to a DNS server that may be
+    slow to say so (a check of such a site is ``dns``, never ``timeout``)."""
+
+    def __init__(self, resolver: AbstractResolver) -> None:
+        self.resolver = resolver
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[Any]:
+        if is_invalid_name(host):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(await self.resolver.resolve(host, port, family))
+
+    async def close(self) -> None:
+        await self.resolver.close()
 
 
 class HttpClient:
@@ -337,7 +362,7 @@ class HttpClient:
         # Opened on first use, inside the event loop that will use it.
         if self._session is None:
             if self._resolver is None:
-                self._resolver = aiohttp.DefaultResolver()
+                self._resolver = SpecialUseResolver(aiohttp.DefaultResolver())
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, ttl_dns_cache=300, resolver=self._resolver
             )
