@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from kurobara.providers.fakes.demo import DEMO_SITES
+from tests.conftest import TLS
 from tests.web.forkserver import FORKS
 
 SEARCH_TIMEOUT = 3
@@ -68,7 +69,7 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[Demo]:
             assert proc.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "demo did not start:\n" + log_path.read_text()
             try:
-                if httpx.get(f"{app}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{app}/healthz", timeout=1, verify=TLS).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
@@ -85,7 +86,7 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[Demo]:
 @contextmanager
 def signed_in(base: str) -> Iterator[httpx.Client]:
     """A client with the bearer token of a freshly registered account."""
-    with httpx.Client(base_url=base, timeout=SEARCH_TIMEOUT + 10) as client:
+    with httpx.Client(base_url=base, timeout=SEARCH_TIMEOUT + 10, verify=TLS) as client:
         creds = {"username": "dana", "email": "dana@example.org", "password": "a-long-passphrase"}
         assert client.post("/api/v1/auth/register", json=creds).status_code == 201
         login = client.post(
@@ -96,7 +97,7 @@ def signed_in(base: str) -> Iterator[httpx.Client]:
 
 
 def test_demo_serves_working_providers_of_every_kind(demo: Demo) -> None:
-    sites = httpx.get(f"{demo.hub}/sites").json()
+    sites = httpx.get(f"{demo.hub}/sites", verify=TLS).json()
     assert sorted(site["kind"] for site in sites) == sorted(DEMO_SITES)
     assert (demo.data_dir / "demo-providers.yaml").exists()
     with signed_in(demo.app) as client:
@@ -118,7 +119,7 @@ def test_demo_serves_working_providers_of_every_kind(demo: Demo) -> None:
             manga = imported.json()
             assert manga["title"] == result["title"]
             assert manga["description"], provider_id
-            cover = httpx.get(manga["cover_image"], timeout=5)
+            cover = httpx.get(manga["cover_image"], timeout=5, verify=TLS)
             assert cover.status_code == 200, provider_id
             chapters = client.get(f"/api/v1/manga/{manga['id']}/chapters")
             assert chapters.status_code == 200, chapters.text
@@ -126,14 +127,16 @@ def test_demo_serves_working_providers_of_every_kind(demo: Demo) -> None:
 
 
 def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
-    names = [site["name"] for site in httpx.get(f"{demo.hub}/sites").json()]
+    names = [site["name"] for site in httpx.get(f"{demo.hub}/sites", verify=TLS).json()]
     with signed_in(demo.app) as client:
         for index, (fault, kind) in enumerate(FAULT_KINDS.items()):
             name = names[index % len(names)]
-            switched = httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": fault})
+            switched = httpx.post(
+                f"{demo.hub}/sites/{name}/fault", json={"fault": fault}, verify=TLS
+            )
             assert switched.status_code == 200, switched.text
             response = client.get("/api/v1/search", params={"q": "a"})
-            httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": "ok"})
+            httpx.post(f"{demo.hub}/sites/{name}/fault", json={"fault": "ok"}, verify=TLS)
             assert response.status_code == 200, response.text
             outcome = next(o for o in response.json()["providers"] if o["provider_id"] == name)
             if fault == "slow" and outcome["status"] == "slow":
@@ -149,12 +152,18 @@ def test_each_fault_switch_is_its_error_kind_in_the_search(demo: Demo) -> None:
 def test_a_broken_chapter_list_fails_the_check_at_that_stage(demo: Demo) -> None:
     """The demo's checks are full probes: a site still up whose chapter list broke is a
     failure at ``chapters``, and works again once its chapters are back."""
-    madara = next(s for s in httpx.get(f"{demo.hub}/sites").json() if s["kind"] == "madara")
+    madara = next(
+        s for s in httpx.get(f"{demo.hub}/sites", verify=TLS).json() if s["kind"] == "madara"
+    )
     variant = f"{demo.hub}/sites/{madara['name']}/variant"
     with signed_in(demo.app) as client:
-        httpx.post(variant, json={"name": "chapters", "value": "broken"}).raise_for_status()
+        httpx.post(
+            variant, json={"name": "chapters", "value": "broken"}, verify=TLS
+        ).raise_for_status()
         failed = client.post(f"/api/v1/providers/{madara['name']}/test").json()
-        httpx.post(variant, json={"name": "chapters", "value": "ajax_new"}).raise_for_status()
+        httpx.post(
+            variant, json={"name": "chapters", "value": "ajax_new"}, verify=TLS
+        ).raise_for_status()
         passed = client.post(f"/api/v1/providers/{madara['name']}/test").json()
     assert (failed["is_success"], failed["error_kind"], failed["stage"]) == (
         False,
@@ -165,7 +174,7 @@ def test_a_broken_chapter_list_fails_the_check_at_that_stage(demo: Demo) -> None
 
 
 def test_demo_registers_only_the_fake_sites(demo: Demo) -> None:
-    sites = {site["name"] for site in httpx.get(f"{demo.hub}/sites").json()}
+    sites = {site["name"] for site in httpx.get(f"{demo.hub}/sites", verify=TLS).json()}
     with signed_in(demo.app) as client:
         providers = client.get("/api/v1/providers/")
         assert providers.status_code == 200, providers.text

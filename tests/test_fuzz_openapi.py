@@ -24,7 +24,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from kurobara.db.engine import Database
-from tests.conftest import run_in_thread
+from tests.conftest import TLS, run_in_thread
 from tests.factories import PASSWORD, MangaFactory
 from tests.web.conftest import start_server, stop_server
 
@@ -80,7 +80,7 @@ def served(db_url: str, tmp_path: Path) -> Iterator[Served]:
     answers), as a user runs it: no built-in providers, no monitor."""
     proc, server = start_server(db_url, tmp_path, {})
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, timeout=30, verify=TLS) as client:
             openapi = client.get("/openapi.json").json()
             admin = _persona(client, "alice")  # the first account is the admin
             user = _persona(client, "bob")

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import TLS
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -43,7 +45,7 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
         while time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "serve.log").read_text()
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/healthz", timeout=1, verify=TLS).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -57,7 +59,7 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def test_served_instance_registers_and_logs_in(served: str) -> None:
-    with httpx.Client(base_url=served, timeout=10) as client:
+    with httpx.Client(base_url=served, timeout=10, verify=TLS) as client:
         creds = {"username": "dana", "email": "dana@example.org", "password": "a-long-passphrase"}
         assert client.post("/api/v1/auth/register", json=creds).status_code == 201
         login = client.post(

@@ -16,6 +16,7 @@ import pytest
 from kurobara.images.tokens import ImageRef, ImageSigner
 from kurobara.providers.fakes.madara import FakeMadaraSite
 from kurobara.providers.fakes.mangadex import FakeMangaDexSite
+from tests.conftest import TLS
 from tests.factories import Persona, UserFactory, write_providers_file
 
 
@@ -101,7 +102,7 @@ async def test_the_fake_site_refuses_a_browser_hotlinking_its_images(
 ) -> None:
     series = madara.catalog.series[0]
     cover = madara.absolute(f"/wp-content/uploads/covers/{series.slug}.svg")
-    async with httpx.AsyncClient() as browser:
+    async with httpx.AsyncClient(verify=TLS) as browser:
         foreign = await browser.get(cover, headers={"Referer": "http://kurobara.test/manga/1"})
         cross_site = await browser.get(cover, headers={"Sec-Fetch-Site": "cross-site"})
         own = await browser.get(cover, headers={"Referer": f"{madara.url}/manga/{series.slug}/"})
@@ -274,7 +275,7 @@ async def test_a_node_that_refuses_is_replaced_and_the_failure_reported(
 
 async def test_mangadex_nodes_refuse_hotlinked_requests(mangadex: FakeMangaDexSite) -> None:
     chapter = mangadex.feeds[mangadex.catalog.series[0].id][0]
-    async with httpx.AsyncClient() as browser:
+    async with httpx.AsyncClient(verify=TLS) as browser:
         server = (await browser.get(f"{mangadex.url}/at-home/server/{chapter.id}")).json()
         url = f"{server['baseUrl']}/data/{chapter.hash}/{chapter.files()[0]}"
         hotlinked = await browser.get(url, headers={"Referer": "http://kurobara.test/read"})

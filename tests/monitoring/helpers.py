@@ -16,6 +16,7 @@ from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.models import ProviderStatus
 from kurobara.monitoring.service import get_row
+from tests.conftest import TLS
 
 
 async def row(db: Database, provider_id: str) -> ProviderStatus:
@@ -85,7 +86,7 @@ class ServedApp:
 
 def register(base_url: str, username: str) -> dict[str, str]:
     """A user on a served app; the bearer headers."""
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+    with httpx.Client(base_url=base_url, timeout=10, verify=TLS) as client:
         password = "correct-horse-battery"
         email = f"{username}@example.org"
         client.post(

@@ -19,7 +19,7 @@ import pytest
 from kurobara.config import Settings
 from kurobara.monitoring import rules
 from kurobara.web.dashboard import HEARTBEAT_CHECKS, sparkline_svg
-from tests.conftest import require_service
+from tests.conftest import TLS, require_service
 from tests.monitoring.helpers import ServedApp, register
 
 
@@ -28,7 +28,7 @@ def serve(settings: Settings) -> ServedApp:
     app.start()
     for _ in range(200):
         with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{app.url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{app.url}/healthz", timeout=1, verify=TLS).status_code == 200:
                 return app
         time.sleep(0.05)
     raise AssertionError("server did not start")
@@ -47,7 +47,7 @@ async def events_until_check(
     """Subscribe, run ``trigger``, and collect events until the first ``check``."""
     seen: list[tuple[str, dict[str, Any]]] = []
     async with (
-        httpx.AsyncClient(base_url=listen_url, timeout=10) as client,
+        httpx.AsyncClient(base_url=listen_url, timeout=10, verify=TLS) as client,
         client.stream("GET", "/api/v1/providers/events", headers=headers) as stream,
     ):
         assert stream.status_code == 200
@@ -71,7 +71,7 @@ async def test_a_manual_check_streams_testing_then_its_result(served: ServedApp)
     headers = await asyncio.to_thread(register, served.url, "bob")
 
     async def trigger() -> None:
-        async with httpx.AsyncClient(base_url=served.url, timeout=10) as client:
+        async with httpx.AsyncClient(base_url=served.url, timeout=10, verify=TLS) as client:
             await client.post("/api/v1/providers/site0/test", headers=headers)
 
     seen = await events_until_check(served.url, headers, trigger)
@@ -93,7 +93,7 @@ async def test_a_manual_check_streams_testing_then_its_result(served: ServedApp)
 
 
 async def test_events_need_a_token(served: ServedApp) -> None:
-    async with httpx.AsyncClient(base_url=served.url) as client:
+    async with httpx.AsyncClient(base_url=served.url, verify=TLS) as client:
         assert (await client.get("/api/v1/providers/events")).status_code == 401
 
 
@@ -107,7 +107,7 @@ async def test_events_reach_browsers_of_another_replica_through_redis(
         headers = await asyncio.to_thread(register, first.url, "bob")
 
         async def trigger_on_second() -> None:
-            async with httpx.AsyncClient(base_url=second.url, timeout=10) as client:
+            async with httpx.AsyncClient(base_url=second.url, timeout=10, verify=TLS) as client:
                 await client.post("/api/v1/providers/site1/test", headers=headers)
 
         seen = await events_until_check(first.url, headers, trigger_on_second)

@@ -12,6 +12,7 @@ import pytest
 
 from kurobara.providers.fakes.hub import FakeSiteHub
 from kurobara.providers.fakes.madara import FakeMadaraSite
+from tests.conftest import TLS
 from tests.factories import Persona, UserFactory, write_providers_file
 from tests.web.helpers import web_login
 
@@ -63,7 +64,7 @@ async def test_broken_chapter_list_turns_the_provider_down_at_stage_chapters(
 ) -> None:
     alice = await users.alice()
     assert (await check_now(client, alice))["is_success"] is True
-    async with httpx.AsyncClient(base_url=hub.url) as panel:
+    async with httpx.AsyncClient(base_url=hub.url, verify=TLS) as panel:
         switched = await panel.post(
             f"/sites/{PROVIDER}/variant", json={"name": "chapters", "value": "broken"}
         )

@@ -26,6 +26,7 @@ from kurobara.db.engine import Database
 from kurobara.monitoring.checker import CheckReport
 from kurobara.monitoring.jobs import Monitor
 from kurobara.monitoring.models import ProviderCheck, ProviderStatus
+from tests.conftest import TLS
 from tests.monitoring.conftest import ManualClock
 from tests.monitoring.helpers import checked_in_ticks, eventually, register
 from tests.monitoring.sites import PingSite
@@ -144,7 +145,7 @@ class Browser:
         while True:
             with contextlib.suppress(httpx.TransportError):
                 async with (
-                    httpx.AsyncClient(base_url=self.url, timeout=None) as client,
+                    httpx.AsyncClient(base_url=self.url, timeout=None, verify=TLS) as client,
                     client.stream("GET", "/api/v1/providers/events", headers=self.headers) as s,
                 ):
                     kind = ""

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from kurobara.config import Settings
 from kurobara.db.engine import Database
 from kurobara.monitoring.models import ProviderStatus
+from tests.conftest import TLS
 from tests.monitoring.helpers import ServedApp
 from tests.monitoring.sites import PingSite
 
@@ -48,7 +49,7 @@ def first_answer(url: str, deadline: float) -> float:
     started = time.monotonic()
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/healthz", timeout=1, verify=TLS).status_code == 200:
                 return time.monotonic() - started
         except httpx.TransportError:
             time.sleep(0.02)
@@ -76,7 +77,7 @@ async def test_healthz_answers_while_20_providers_hang(
             break
         await asyncio.sleep(0.01)
     assert site.requests == 5
-    async with httpx.AsyncClient(base_url=served.url) as client:
+    async with httpx.AsyncClient(base_url=served.url, verify=TLS) as client:
         # Answered while the checks hang (each for its 30 s timeout). The wall clock only tells
         # that apart: how fast it answers is bench/, not a test on a loaded machine.
         for _ in range(5):

@@ -13,6 +13,7 @@ import pytest
 from kurobara.providers.fakes.hub import FakeSiteHub
 from kurobara.providers.fakes.madara import FakeMadaraSite
 from kurobara.providers.fakes.mangathemesia import FakeMangaThemesiaSite
+from tests.conftest import TLS
 from tests.factories import Persona, UserFactory, write_providers_file
 
 
@@ -67,7 +68,7 @@ async def test_madara_switched_to_the_old_endpoint_keeps_working(
     client: httpx.AsyncClient, users: UserFactory, hub: FakeSiteHub
 ) -> None:
     site = hub.sites["theme-madara"]
-    async with httpx.AsyncClient(base_url=hub.url) as panel:
+    async with httpx.AsyncClient(base_url=hub.url, verify=TLS) as panel:
         switched = await panel.post(
             "/sites/theme-madara/variant", json={"name": "chapters", "value": "ajax_old"}
         )

@@ -20,6 +20,7 @@ from kurobara.providers.http import HttpClient
 from kurobara.providers.madara import MadaraProvider
 from kurobara.providers.mangadex import MangaDexProvider
 from kurobara.providers.mangathemesia import MangaThemesiaProvider
+from tests.conftest import TLS
 from tests.providers.conftest import make_provider
 
 KINDS: list[tuple[type[FakeSite], type[Provider]]] = [
@@ -59,7 +60,7 @@ async def test_a_chapter_added_on_the_panel_appears_in_the_providers_list(
     series = site.catalog.series[1]
     before = await provider.get_chapters(external_id(site, series.id))
 
-    async with httpx.AsyncClient(base_url=hub.url) as panel:
+    async with httpx.AsyncClient(base_url=hub.url, verify=TLS) as panel:
         added = await panel.post(f"/sites/{site.name}/chapters", json={"series": series.slug})
         listed = (await panel.get(f"/sites/{site.name}/series")).json()
 
@@ -75,7 +76,7 @@ async def test_the_panel_form_adds_a_chapter_and_returns_to_the_panel(hub: FakeS
     site = hub.sites["fake-html"]
     series = site.catalog.series[2]
     count = len(series.chapters)
-    async with httpx.AsyncClient(base_url=hub.url) as panel:
+    async with httpx.AsyncClient(base_url=hub.url, verify=TLS) as panel:
         page = await panel.get("/")
         response = await panel.post(
             "/sites/fake-html/chapters", data={"series": series.id}, headers={"Accept": "text/html"}
@@ -89,7 +90,7 @@ async def test_the_panel_form_adds_a_chapter_and_returns_to_the_panel(hub: FakeS
 
 @pytest.mark.parametrize("body", [{}, {"series": "no-such-series"}, {"series": 7}])
 async def test_an_unknown_series_is_refused(hub: FakeSiteHub, body: dict[str, object]) -> None:
-    async with httpx.AsyncClient(base_url=hub.url) as panel:
+    async with httpx.AsyncClient(base_url=hub.url, verify=TLS) as panel:
         response = await panel.post("/sites/fake-html/chapters", json=body)
         missing = await panel.post("/sites/nope/chapters", json={"series": "x"})
     assert response.status_code == 422

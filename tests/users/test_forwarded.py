@@ -8,6 +8,7 @@ import httpx
 from kurobara.app import create_app
 from kurobara.config import Settings
 from tests import test_serve
+from tests.conftest import TLS
 from tests.factories import UserFactory
 
 served = test_serve.served
@@ -15,7 +16,7 @@ BAD = {"username": "bob", "password": "wrong-password-1"}
 
 
 def test_served_instance_ignores_forwarded_for_from_loopback_by_default(served: str) -> None:
-    with httpx.Client(base_url=served, timeout=30) as client:
+    with httpx.Client(base_url=served, timeout=30, verify=TLS) as client:
         response = client.post(
             "/api/v1/auth/register",
             json={"username": "bob", "email": "bob@example.org", "password": "long-enough-1"},

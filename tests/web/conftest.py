@@ -26,7 +26,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.conftest import PASSWORD_HASHING_ENV, empty_database, require_service
+from tests.conftest import PASSWORD_HASHING_ENV, TLS, empty_database, require_service
 from tests.web.forkserver import FORKS, ForkedProcess
 
 WAIT_MS = 20_000  # Playwright's waits and expect(), for every browser test
@@ -71,7 +71,7 @@ class Server:
     log: Path
 
     def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10)
+        return httpx.Client(base_url=self.url, timeout=10, verify=TLS)
 
     def register(self, username: str, password: str) -> None:
         """An account made through the API, for tests whose subject is not registration."""
@@ -218,7 +218,7 @@ def _wait_until_ready(proc: ForkedProcess, url: str, log: Path) -> None:
         if proc.poll() is not None:
             pytest.fail("server exited:\n" + log.read_text())
         with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=1, verify=TLS).status_code == 200:
                 return
         time.sleep(0.1)
     pytest.fail("server did not become ready:\n" + log.read_text())

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import PHONE, FakeSites, Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -38,7 +39,7 @@ def api_token(server: Server, username: str) -> dict[str, str]:
 def favorite_results(server: Server, headers: dict[str, str], query: str, count: int) -> list[str]:
     """Import and favorite the first ``count`` results of a search, through the API."""
     titles = []
-    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30, verify=TLS) as client:
         results = client.get("/api/v1/search", params={"q": query}).json()["results"]
         for result in results[:count]:
             manga = client.post(

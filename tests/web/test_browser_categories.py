@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from kurobara.db.engine import Database
+from tests.conftest import TLS
 from tests.factories import PASSWORD, MangaFactory
 from tests.web.conftest import Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -35,7 +36,9 @@ async def _library_of(server: Server, db_url: str, titles: list[str]) -> dict[st
 
 
 def _api(server: Server) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.url, headers=api_token(server, "bob"), timeout=10)
+    return httpx.AsyncClient(
+        base_url=server.url, headers=api_token(server, "bob"), timeout=10, verify=TLS
+    )
 
 
 async def test_categories_tabs_bulk_move_reorder_and_rename(

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import FakeSites, Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -33,7 +34,7 @@ def server_env(fake_sites: FakeSites) -> dict[str, str]:
 
 def import_madara(server: Server, fake_sites: FakeSites, headers: dict[str, str]) -> dict[str, Any]:
     site = fake_sites.site("madara")
-    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30, verify=TLS) as client:
         response = client.post(
             "/api/v1/manga/import",
             json={"provider_id": site.name, "external_id": site.catalog.series[0].slug},

@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import expect as expect_page
 
 from kurobara.providers.fakes.catalog import SHARED_TITLES
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import FakeSites, Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -48,7 +49,7 @@ def take_down(server: Server, headers: dict[str, str], fake_sites: FakeSites) ->
     """The Madara site down, as the monitor sees it: three failed checks."""
     site = fake_sites.site("madara")
     site.set_fault("down")
-    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30, verify=TLS) as client:
         for _ in range(3):
             expect(client.post(f"/api/v1/providers/{site.name}/test"))
 
@@ -59,7 +60,7 @@ def prepare(server: Server, headers: dict[str, str], fake_sites: FakeSites) -> d
     madara, lanterns_here = slug(fake_sites, "madara", LANTERNS)
     themesia, lanterns_there = slug(fake_sites, "mangathemesia", LANTERNS)
     _, heron_here = slug(fake_sites, "madara", HERON)
-    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30, verify=TLS) as client:
 
         def imported(external_id: str) -> dict[str, Any]:
             body = {"provider_id": madara, "external_id": external_id}
@@ -86,7 +87,9 @@ async def scan_until_proposed(server: Server, headers: dict[str, str]) -> None:
     """Run the scout (admin API) until the outage, on the real server's clock, is past the
     threshold and the Madara-only series is proposed."""
     deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=60, verify=TLS
+    ) as client:
         while time.monotonic() < deadline:
             report = expect(await client.post("/api/v1/migrations/scan"))
             if report["new_needs"] or expect(await client.get("/api/v1/migrations")):
@@ -149,7 +152,9 @@ async def test_fallback_banner_reader_and_one_click_migration(
     )
     assert await page.locator("[data-chapters-fallback]").is_hidden()
     await shots("manga-migrated")
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=30, verify=TLS
+    ) as client:
         entry_after = expect(await client.get(f"/api/v1/library/{heron['id']}"))
     assert entry_after["is_favorite"] is True
     assert [c["name"] for c in entry_after["categories"]] == ["Weekly"]

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import FakeSites, Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -27,7 +28,9 @@ async def test_remove_asks_first_and_undo_puts_the_entry_back(
     server.register("bob", PASSWORD)
     headers = api_token(server, "bob")
     [title] = favorite_results(server, headers, "e", 1)
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=10) as api:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=10, verify=TLS
+    ) as api:
         [entry] = (await api.get("/api/v1/library/")).json()
         body = {"rating": 3, "notes": "keep"}
         assert (await api.patch(f"/api/v1/library/{entry['manga_id']}", json=body)).is_success
@@ -45,7 +48,9 @@ async def test_remove_asks_first_and_undo_puts_the_entry_back(
     await page.get_by_text("Put back the title.").wait_for()
     assert await page.get_by_role("button", name="Remove from library").is_visible()
 
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=10) as api:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=10, verify=TLS
+    ) as api:
         back = (await api.get(f"/api/v1/library/{entry['manga_id']}")).json()
     assert (back["rating"], back["notes"], back["is_favorite"]) == (3, "keep", True)
     assert back["manga"]["title"] == title

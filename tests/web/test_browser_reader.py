@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import DESKTOP, PHONE, FakeSites, Screenshots, Server, screenshot_dir
 from tests.web.test_browser_account import log_in
@@ -30,7 +31,7 @@ def server_env(fake_sites: FakeSites) -> dict[str, str]:
 def two_manga(server: Server, headers: dict[str, str], provider_id: str) -> list[dict[str, Any]]:
     """Two manga of the fake MangaDex with at least three chapters each, and their chapters."""
     found = []
-    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30, verify=TLS) as client:
         results = client.get("/api/v1/search", params={"q": "e"}).json()["results"]
         for result in results:
             if result["provider_id"] != provider_id:
@@ -173,7 +174,7 @@ async def test_reader_on_a_desktop(
     await wait_counter(page, "2 / " + str(await page.locator("[data-page]").count()))
     await page.get_by_text("Resumed at page 2.").wait_for()
     headers = api_token(server, "erin")
-    async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, verify=TLS) as client:
         listed = (await client.get(f"/api/v1/manga/{first['id']}/chapters")).json()["chapters"]
         kept = (await client.get(f"/api/v1/manga/{first['id']}/reader-preferences")).json()
     assert (kept["mode"], kept["fit"], kept["remembered"]) == ("rtl", "height", True)

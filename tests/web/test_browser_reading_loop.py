@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import PHONE, FakeSites, Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -32,7 +33,7 @@ async def test_mark_read_continue_update_now_and_history(
     server.register("gina", PASSWORD)
     headers = api_token(server, "gina")
     manga, _ = two_manga(server, headers, mangadex(fake_sites))
-    async with httpx.AsyncClient(base_url=server.url, headers=headers) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, verify=TLS) as client:
         assert (await client.post(f"/api/v1/favorites/{manga['id']}")).status_code == 200
     chapters = manga["chapters"]
     total = len(chapters)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.conftest import TLS
 from tests.factories import PASSWORD
 from tests.web.conftest import FakeSites, Screenshots, Server
 from tests.web.test_browser_account import log_in
@@ -85,7 +86,9 @@ async def test_stars_show_existing_favorites(
     server.register("erin", PASSWORD)
     headers = api_token(server, "erin")
     provider = fake_sites.site("mangadex").name
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=30, verify=TLS
+    ) as client:
         found = await client.get("/api/v1/search", params={"q": "e", "providers": provider})
         result = found.json()["results"][0]
         imported = await client.post(
@@ -112,6 +115,8 @@ async def test_stars_show_existing_favorites(
     await page.wait_for_function(
         "() => !document.querySelector(\"[data-results] [data-star][aria-pressed='true']\")"
     )
-    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=30, verify=TLS
+    ) as client:
         entry = (await client.get(f"/api/v1/library/{manga_id}")).json()
     assert entry["is_favorite"] is False
