@@ -47,6 +47,20 @@ def test_pinned_entries_are_never_evicted(tmp_path: Path) -> None:
     assert cache.total_bytes <= 200
 
 
+def test_two_workers_share_the_directory_and_one_evicts_what_the_other_pins(
+    tmp_path: Path,
+) -> None:
+    mine = filled(tmp_path, 1000, "cover")
+    theirs = ImageCache(tmp_path, max_bytes=100)
+    theirs.load()
+    theirs.put("page", b"p" * 100, "image/jpeg")  # over its bound: it evicts the cover's file
+    assert not (tmp_path / "lru" / "cover.png").exists()
+    mine.pin("cover")  # gone from disk: forgotten, not an error
+    assert "cover" not in mine
+    assert mine.get("page") is None
+    assert theirs.get("page") is not None
+
+
 def test_it_survives_a_restart_in_recency_order(tmp_path: Path) -> None:
     cache = filled(tmp_path, 300, "aa", "bb", "cc")
     for age, key in ((30, "aa"), (10, "bb"), (20, "cc")):

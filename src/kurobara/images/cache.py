@@ -130,7 +130,11 @@ class ImageCache:
             return
         target = self._dirs[True] / entry.path.name
         self._dirs[True].mkdir(parents=True, exist_ok=True)
-        os.replace(entry.path, target)
+        try:
+            os.replace(entry.path, target)
+        except FileNotFoundError:  # evicted by another worker (they share the directory)
+            self._forget(entry)
+            return
         entry.path, entry.pinned = target, True
 
     def _add(self, entry: CacheEntry) -> None:
