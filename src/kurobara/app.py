@@ -61,7 +61,7 @@ from kurobara.users.cache import UserCache
 from kurobara.users.defaults import default_admin_email
 from kurobara.users.routes import auth_router, users_router
 from kurobara.users.security import configure_password_hashing
-from kurobara.users.throttle import MemoryLoginThrottle, RedisLoginThrottle
+from kurobara.users.throttle import FileLoginThrottle, MemoryLoginThrottle, RedisLoginThrottle
 from kurobara.validation import readable
 from kurobara.web import install as install_web
 
@@ -162,6 +162,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.redis is not None:
             app.state.login_throttle = RedisLoginThrottle(
                 app.state.redis,
+                max_failures=settings.login_max_failures,
+                window_seconds=settings.login_window_seconds,
+            )
+        elif settings.workers > 1:
+            app.state.login_throttle = FileLoginThrottle(
+                settings.data_dir / "run" / "logins.db",
                 max_failures=settings.login_max_failures,
                 window_seconds=settings.login_window_seconds,
             )

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -86,6 +86,10 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Worker processes (KUROBARA_WORKERS; default 1)"),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error")] = "info",
 ) -> None:
     """Migrate the database, then serve the API and the web UI."""
@@ -94,17 +98,34 @@ def serve(
     from kurobara.app import create_app
 
     configure_logging(log_level)
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    # Through the environment, so that every worker process's Settings() reads them too.
+    for name, value in {"HOST": host, "PORT": port, "WORKERS": workers}.items():
+        if value is not None:
+            os.environ[f"KUROBARA_{name}"] = str(value)
+    settings = Settings()
     _announce(settings, asyncio.run(_prepare(settings)))
+    # The app believes X-Forwarded-* only from KUROBARA_TRUSTED_PROXIES; uvicorn's own
+    # handling would trust any loopback peer, and so any local client's header.
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": log_level.lower(),
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), proxy_headers=False, **options)
+        return
+    # Each worker builds its own app from the environment (``create_app()``); the database is
+    # migrated once, above, before any of them starts.
+    console.print(f"{settings.workers} worker processes")
     uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level.lower(),
-        # The app believes X-Forwarded-* only from KUROBARA_TRUSTED_PROXIES; uvicorn's own
-        # handling would trust any loopback peer, and so any local client's header.
+        "kurobara.app:create_app",
+        factory=True,
+        workers=settings.workers,
+        # How long a worker may take to answer the supervisor's health ping (it restarts one
+        # that does not); a worker still importing on a loaded machine took over uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
         proxy_headers=False,
+        **options,
     )
 
 

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Worker processes of ``kurobara serve`` (docs/workers.md): each answers requests and runs
+    # the background jobs, which they share through the database as replicas do.
+    workers: int = Field(default=1, ge=1, le=64)
     registration_enabled: bool = True
     access_token_minutes: int = Field(default=60 * 24 * 7, ge=1)
     login_max_failures: int = Field(default=5, ge=1)

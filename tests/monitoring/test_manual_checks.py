@@ -127,6 +127,21 @@ async def test_a_restarted_process_reclaims_its_own_dead_leases_at_once(
         assert (await row(restarted.state.db, "site1")).lease_owner == theirs
 
 
+async def test_a_worker_starting_beside_others_leaves_their_leases_alone(
+    app: FastAPI, settings: Settings, clock: ManualClock
+) -> None:
+    # The workers of `serve --workers 2` share a data dir, so one replica id and lineage: a
+    # worker starting (or restarted by the supervisor) while another checks must not take
+    # that check's lease back.
+    replica = identity.replica_id(settings)
+    other_worker = identity.lineage(replica, "serve") + "4243:5ca1ab1e"
+    await lease(app.state.db, "site0", other_worker, clock)
+    starting = create_app(settings.model_copy(update={"workers": 2}))
+    starting.state.clock = clock
+    async with starting.router.lifespan_context(starting):
+        assert (await row(starting.state.db, "site0")).lease_owner == other_worker
+
+
 async def test_the_replica_id_survives_a_restart(settings: Settings) -> None:
     assert identity.replica_id(settings) == identity.replica_id(settings)
     configured = settings.model_copy(update={"replica_id": "web-1"})

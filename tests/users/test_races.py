@@ -51,15 +51,29 @@ async def test_concurrent_wrong_passwords_check_at_most_the_limit(
 
 @pytest.fixture
 def settings_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
-    if "redis" not in request.node.name:
-        return {}
-    return {"redis_url": request.getfixturevalue("redis_url")}
+    if "redis" in request.node.name:
+        return {"redis_url": request.getfixturevalue("redis_url")}
+    if "workers" in request.node.name:
+        return {"workers": 2}
+    return {}
 
 
 async def test_concurrent_wrong_passwords_check_at_most_the_limit_with_redis(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     assert settings.redis_url
+    codes = await _guess_concurrently(client)
+    assert codes.count(401) <= 5
+    assert codes.count(429) == GUESSES - codes.count(401)
+
+
+async def test_concurrent_wrong_passwords_check_at_most_the_limit_shared_by_workers(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # Without Redis, the workers of one machine count in one file, each attempt in a
+    # transaction of its own (users/throttle.py, FileLoginThrottle).
+    assert (settings.workers, settings.redis_url) == (2, None)
+    assert (settings.data_dir / "run" / "logins.db").is_file()
     codes = await _guess_concurrently(client)
     assert codes.count(401) <= 5
     assert codes.count(429) == GUESSES - codes.count(401)

@@ -2,18 +2,25 @@
 
 A check emits ``testing`` when it starts and ``check`` when it is recorded. With Redis
 configured, every replica publishes to one channel and relays the channel to its own
-subscribers, so a browser connected to any replica sees checks run by any other; without Redis
-the fan-out stays in the process (one process is the whole instance then). A relay that loses
-Redis keeps reconnecting (with backoff) and meanwhile delivers this replica's events locally.
+subscribers, so a browser connected to any replica sees checks run by any other. A relay that
+loses Redis keeps reconnecting (with backoff) and meanwhile delivers this replica's events
+locally. Without Redis the fan-out stays on the machine: one process is the whole instance, or
+the workers of ``kurobara serve --workers N`` pass each event to each other (``PeerBus``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+import os
+import secrets
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from kurobara.monitoring import rules
@@ -76,9 +83,91 @@ def _sparkline(values: Sequence[int | None]) -> dict[str, Any]:
     }
 
 
+# The longest path a Unix socket address holds (108 bytes on Linux, with the final NUL).
+_SOCKET_PATH_MAX = 107
+
+
+def peer_directory(data_dir: Path) -> Path:
+    """Where the workers of one instance meet: ``<data_dir>/run/events``, or, when socket paths
+    there would be too long for a Unix socket address, a directory of this user's own under
+    the system's temporary directory, named after the data directory."""
+    preferred = data_dir.resolve() / "run" / "events"
+    if len(str(preferred)) + 24 <= _SOCKET_PATH_MAX:
+        return preferred
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"kurobara-{os.getuid()}" / digest
+
+
+class PeerBus:
+    """The workers of one machine's ``kurobara serve --workers N`` without Redis: each binds a
+    Unix datagram socket in ``directory`` (readable by this user only) and sends every event of
+    its own to each other socket there. A socket nobody listens on any more (a worker that
+    died) is removed by the first sender that finds it so."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path: Path | None = None
+        self._sock: socket.socket | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+
+    async def start(self, deliver: Callable[[dict[str, Any]], None]) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.directory.stat().st_uid != os.getuid():
+            raise RuntimeError(f"{self.directory} belongs to another user")
+        self.directory.chmod(0o700)
+        self.path = self.directory / f"{os.getpid()}-{secrets.token_hex(4)}.sock"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(str(self.path))
+        sock.setblocking(False)
+        self._sock = sock
+        transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _PeerReceiver(deliver), sock=sock
+        )
+        self._transport = transport
+
+    def send(self, event: dict[str, Any]) -> None:
+        if self._sock is None:
+            return
+        data = json.dumps(event).encode()
+        for peer in self.directory.glob("*.sock"):
+            if peer == self.path:
+                continue
+            try:
+                self._sock.sendto(data, str(peer))
+            except (ConnectionRefusedError, FileNotFoundError):
+                peer.unlink(missing_ok=True)
+            except BlockingIOError:
+                logger.warning("status event dropped for worker %s: its queue is full", peer.name)
+            except OSError as exc:
+                logger.warning("status event not passed to worker %s: %s", peer.name, exc)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        self._sock = None
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+class _PeerReceiver(asyncio.DatagramProtocol):
+    def __init__(self, deliver: Callable[[dict[str, Any]], None]) -> None:
+        self.deliver = deliver
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            logger.warning("a malformed status event from another worker was dropped")
+            return
+        if isinstance(event, dict):
+            self.deliver(event)
+
+
 class StatusEvents:
-    def __init__(self, redis: Any = None) -> None:
+    def __init__(self, redis: Any = None, *, peers: PeerBus | None = None) -> None:
         self.redis = redis
+        self.peers = peers
         self.channel = channel_for(redis) if redis is not None else CHANNEL
         self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(_OUTBOX_BUFFER)
@@ -87,6 +176,8 @@ class StatusEvents:
         self.relaying = False
 
     async def start(self) -> None:
+        if self.peers is not None:
+            await self.peers.start(self._deliver)
         self._tasks.append(asyncio.create_task(self._publish(), name="events-publish"))
         if self.redis is not None:
             self._tasks.append(asyncio.create_task(self._relay(), name="events-relay"))
@@ -109,6 +200,8 @@ class StatusEvents:
             event = await self._outbox.get()
             if self.redis is None:
                 self._deliver(event)
+                if self.peers is not None:
+                    self.peers.send(event)
                 continue
             if not self.relaying:
                 # The relay is reconnecting: this replica's browsers hear it from here.
@@ -178,6 +271,8 @@ class StatusEvents:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        if self.peers is not None:
+            await self.peers.aclose()
 
 
 # A stream ends after this long and the browser's EventSource reconnects (after RETRY_MS):
@@ -192,7 +287,8 @@ async def sse_stream(events: StatusEvents, *, is_disconnected: Any) -> AsyncIter
     heartbeat, until the client leaves, the server stops or the stream's lifetime ends."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STREAM_SECONDS
-    yield f"retry: {RETRY_MS}\n\n"
+    # The comment names the worker process answering (``kurobara serve --workers N``).
+    yield f"retry: {RETRY_MS}\n: worker {os.getpid()}\n\n"
     async with events.subscribe() as queue:
         while loop.time() < deadline and not await is_disconnected():
             try:

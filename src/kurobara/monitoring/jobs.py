@@ -26,7 +26,7 @@ from kurobara.db.engine import Database
 from kurobara.monitoring import claims, history, identity, passive, rules, service
 from kurobara.monitoring.checker import Checker, CheckReport
 from kurobara.monitoring.clock import Clock, SystemClock
-from kurobara.monitoring.events import StatusEvents
+from kurobara.monitoring.events import PeerBus, StatusEvents, peer_directory
 from kurobara.monitoring.notifications import Notifier
 from kurobara.monitoring.throttle import ManualTestLimiter
 from kurobara.providers.errors import ProviderError
@@ -334,7 +334,11 @@ async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
     state.clock = clock
     async with state.db.session() as session:
         await service.sync_registry(db_session=session, registry=state.registry, settings=settings)
-    events = StatusEvents(getattr(state, "redis", None))
+    redis = getattr(state, "redis", None)
+    peers = None
+    if redis is None and settings.workers > 1:
+        peers = PeerBus(peer_directory(settings.data_dir))
+    events = StatusEvents(redis, peers=peers)
     await events.start()
     stack.push_async_callback(events.aclose)
     state.events = events
@@ -346,7 +350,11 @@ async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
         clock=clock,
         owner=identity.process_owner(replica, "serve"),
     )
-    await checker.reclaim_dead_leases(identity.lineage(replica, "serve"))
+    if settings.workers == 1:
+        # Leases an earlier life of this process left are handed back at once. The workers of
+        # `serve --workers N` share one lineage, and a worker starting (or restarted) must not
+        # take back another's live leases: theirs run out on their own instead.
+        await checker.reclaim_dead_leases(identity.lineage(replica, "serve"))
     checker.add_start_listener(events.on_start)
     checker.add_listener(events.on_report)
     state.checker = checker

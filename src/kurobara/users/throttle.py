@@ -1,6 +1,7 @@
 """Login throttling: at most N password checks for one username from one client per window; past
 that, 429 until the window passes. In-process by default; shared through Redis when
-``KUROBARA_REDIS_URL`` is set, so that replicas count together.
+``KUROBARA_REDIS_URL`` is set, so that replicas count together; without Redis, the workers of
+``kurobara serve --workers N`` count together in a file (``FileLoginThrottle``).
 
 An attempt is counted *before* its password is checked, atomically (a lock in memory, ``INCR``
 in Redis), so that concurrent guesses cannot all slip in under the limit; a successful login
@@ -10,10 +11,14 @@ warning) rather than failing: a throttle per replica beats no login at all.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -128,3 +133,53 @@ class RedisLoginThrottle:
                 await self.redis.delete(self._key(key))
             except self._errors as exc:
                 self._redis_failed(exc)
+
+
+class FileLoginThrottle:
+    """The workers of one machine counting together without Redis: a sliding window of attempt
+    times per key in a small SQLite file (``<data_dir>/run/logins.db``), each attempt counted
+    in one ``BEGIN IMMEDIATE`` transaction, so that the workers' concurrent guesses are counted
+    one after another. Run in a thread: the file lock must not block the event loop."""
+
+    def __init__(self, path: Path, *, max_failures: int, window_seconds: int) -> None:
+        self.path = path
+        self.max_failures = max_failures
+        self.window = window_seconds
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS attempts (key TEXT NOT NULL, at REAL NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS attempts_key ON attempts (key, at)")
+
+    def _connect(self) -> sqlite3.Connection:
+        # Autocommit mode: the transactions below are written out.
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    def _attempt(self, key: str, now: float) -> int:
+        with contextlib.closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM attempts WHERE at <= ?", (now - self.window,))
+                count, first = db.execute(
+                    "SELECT count(*), min(at) FROM attempts WHERE key = ?", (key,)
+                ).fetchone()
+                if count >= self.max_failures:
+                    db.execute("COMMIT")
+                    return max(1, int(first + self.window - now) + 1)
+                db.execute("INSERT INTO attempts (key, at) VALUES (?, ?)", (key, now))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return 0
+
+    def _reset(self, key: str) -> None:
+        with contextlib.closing(self._connect()) as db:
+            db.execute("DELETE FROM attempts WHERE key = ?", (key,))
+
+    async def attempt(self, key: str) -> int:
+        # Wall-clock time: the workers' monotonic clocks need not agree.
+        return await asyncio.to_thread(self._attempt, key, time.time())
+
+    async def reset(self, key: str) -> None:
+        await asyncio.to_thread(self._reset, key)
