@@ -38,6 +38,7 @@ from kurobara.db.migrate import upgrade
 from kurobara.library import service
 from kurobara.library.models import LibraryEntry
 from kurobara.manga.models import Manga
+from kurobara.monitoring.events import peer_directory
 from kurobara.users.models import User
 from kurobara.users.security import create_access_token, hash_password
 
@@ -359,7 +360,11 @@ def free_port() -> int:
 
 
 async def start_server(
-    url: str, data_dir: Path, profile: Path | None = None, source: Path | None = None
+    url: str,
+    data_dir: Path,
+    profile: Path | None = None,
+    source: Path | None = None,
+    workers: int = 1,
 ) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
     env = {
@@ -370,10 +375,14 @@ async def start_server(
         "KUROBARA_SECRET_KEY": SECRET,
         "KUROBARA_MONITOR_ENABLED": "false",
         "KUROBARA_BUILTIN_PROVIDERS": "false",
+        "KUROBARA_WORKERS": str(workers),
     }
     command = [sys.executable, "-m", "uvicorn", "kurobara.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     command.append("--no-access-log")
+    if workers > 1:
+        # As `kurobara serve --workers N` runs them (src/kurobara/cli.py).
+        command += ["--workers", str(workers), "--timeout-worker-healthcheck", "60"]
     if profile is not None:
         # py-spy starts the server as its child (no ptrace rights needed over other processes)
         # and writes collapsed stacks when the server exits.
@@ -383,10 +392,11 @@ async def start_server(
     server = await asyncio.create_subprocess_exec(*command, env=env)
     base = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 async with http.get(f"{base}/readyz") as response:
-                    if response.status == 200:
+                    # Every worker has started once it has bound its socket for events.
+                    if response.status == 200 and _workers_up(data_dir) >= workers:
                         return server, base
             except aiohttp.ClientError:
                 pass
@@ -395,7 +405,12 @@ async def start_server(
             await asyncio.sleep(0.1)
     server.terminate()
     await server.wait()
-    raise RuntimeError("the server did not become ready in 30 s")
+    raise RuntimeError("the server did not become ready in 60 s")
+
+
+def _workers_up(data_dir: Path) -> int:
+    directory = peer_directory(data_dir)
+    return max(1, len(list(directory.glob("*.sock")))) if directory.is_dir() else 1
 
 
 def _children(pid: int) -> list[str]:
@@ -476,6 +491,7 @@ async def bench_backend(
     concurrency: int,
     profile: Path | None = None,
     baseline: Path | None = None,
+    workers: int = 1,
 ) -> str:
     started = time.perf_counter()
     await reset_database(url)
@@ -485,13 +501,16 @@ async def bench_backend(
     runs: dict[str, dict[str, Result]] = {}
     # With a baseline (another checkout's src/), its server runs the same scenarios on the same
     # data right after this checkout's.
-    sources: dict[str, Path | None] = {"now": None}
+    # With --workers N, the same scenarios on N worker processes, right after one.
+    servers: dict[str, tuple[Path | None, int]] = {"now": (None, 1)}
     if baseline is not None:
-        sources["baseline"] = baseline
-    with tempfile.TemporaryDirectory() as tmp:
-        for label, source in sources.items():
+        servers["baseline"] = (baseline, 1)
+    if workers > 1:
+        servers[f"{workers} workers"] = (None, workers)
+    for label, (source, count) in servers.items():
+        with tempfile.TemporaryDirectory() as tmp:
             server, base = await start_server(
-                url, Path(tmp), profile if label == "now" else None, source
+                url, Path(tmp), profile if label == "now" else None, source, count
             )
             try:
                 runs[label] = await measure_api(base, data, size, concurrency)
@@ -502,16 +521,20 @@ async def bench_backend(
         print(f"[{backend}] profile of the server:\n{profile_summary(profile)}\n", file=sys.stderr)
     db = await measure_db(url, data, size, concurrency)
     report = table(f"**{backend}** (seeded in {seeded:.0f} s)", runs["now"], db)
-    if "baseline" in runs:
-        report += "\n\n" + versus(backend, runs["now"], runs["baseline"])
+    for label in runs:
+        if label != "now":
+            report += "\n\n" + versus(backend, runs, label)
     return report
 
 
-def versus(backend: str, now: dict[str, Result], baseline: dict[str, Result]) -> str:
+def versus(backend: str, runs: dict[str, dict[str, Result]], other: str) -> str:
+    """``other``'s figures beside one worker of this checkout's ("now"), scenario by scenario;
+    the ratio is now / other."""
+    now, baseline = runs["now"], runs[other]
     lines = [
-        f"{backend}: this checkout against the baseline checkout, same data, same run",
+        f"{backend}: this checkout, one worker, against {other}; same data, same run",
         "",
-        "| scenario | req/s now | req/s baseline | now / baseline | p50 ms now | p50 ms baseline |",
+        f"| scenario | req/s now | req/s {other} | now / {other} | p50 ms now | p50 ms {other} |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, a in now.items():
@@ -534,6 +557,9 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="also serve from this src/ directory (e.g. main's)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also serve with this many worker processes"
+    )
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
     if args.requests:
@@ -552,7 +578,15 @@ def main() -> None:
             url = args.pg_url
             print(
                 asyncio.run(
-                    bench_backend(backend, url, size, args.concurrency, args.profile, args.baseline)
+                    bench_backend(
+                        backend,
+                        url,
+                        size,
+                        args.concurrency,
+                        args.profile,
+                        args.baseline,
+                        args.workers,
+                    )
                 )
                 + "\n"
             )
@@ -561,7 +595,15 @@ def main() -> None:
             url = f"sqlite+aiosqlite:///{tmp}/bench.db"
             print(
                 asyncio.run(
-                    bench_backend(backend, url, size, args.concurrency, args.profile, args.baseline)
+                    bench_backend(
+                        backend,
+                        url,
+                        size,
+                        args.concurrency,
+                        args.profile,
+                        args.baseline,
+                        args.workers,
+                    )
                 )
                 + "\n"
             )
