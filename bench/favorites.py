@@ -570,43 +570,20 @@ def main() -> None:
         f"{size.requests} requests per scenario; {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}\n"
     )
+
+    def run(backend: str, url: str) -> None:
+        options = (args.concurrency, args.profile, args.baseline, args.workers)
+        print(asyncio.run(bench_backend(backend, url, size, *options)) + "\n")
+
     for backend in args.backends.split(","):
         if backend == "postgresql":
             if not args.pg_url:
                 print("postgresql: skipped (set --pg-url or KUROBARA_BENCH_POSTGRES_URL)\n")
                 continue
-            url = args.pg_url
-            print(
-                asyncio.run(
-                    bench_backend(
-                        backend,
-                        url,
-                        size,
-                        args.concurrency,
-                        args.profile,
-                        args.baseline,
-                        args.workers,
-                    )
-                )
-                + "\n"
-            )
+            run(backend, args.pg_url)
             continue
         with tempfile.TemporaryDirectory(prefix="kurobara-bench-") as tmp:
-            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            print(
-                asyncio.run(
-                    bench_backend(
-                        backend,
-                        url,
-                        size,
-                        args.concurrency,
-                        args.profile,
-                        args.baseline,
-                        args.workers,
-                    )
-                )
-                + "\n"
-            )
+            run(backend, f"sqlite+aiosqlite:///{tmp}/bench.db")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def run_serve(directory: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """``python -m kurobara serve ARGS`` in ``directory``, its output in ``serve.log`` there."""
+    with (directory / "serve.log").open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "kurobara", "serve", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=directory,
+        )
+
+
 @pytest.fixture
 def served(db_url: str, tmp_path: Path) -> Iterator[str]:
     port = free_port()
@@ -31,14 +43,7 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
         "KUROBARA_DATA_DIR": str(tmp_path),
         "KUROBARA_BUILTIN_PROVIDERS": "false",
     }
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kurobara", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=tmp_path,
-    )
+    proc = run_serve(tmp_path, env, "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -55,7 +60,6 @@ def served(db_url: str, tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
-        log.close()
 
 
 def test_served_instance_registers_and_logs_in(served: str) -> None:

@@ -8,9 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from kurobara.monitoring.events import peer_directory
 from kurobara.providers.fakes.madara import FakeMadaraSite
 from tests.conftest import PASSWORD_HASHING_ENV, TLS
 from tests.factories import PASSWORD, write_providers_file
+from tests.test_serve import free_port, run_serve
 
 pytestmark = pytest.mark.timeout(300)  # three interpreters start, on a loaded machine too
 
@@ -35,12 +33,6 @@ MAX_STREAMS = 40
 def site() -> Iterator[FakeMadaraSite]:
     with FakeMadaraSite() as running:
         yield running
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sockets_of_workers(data_dir: Path) -> list[Path]:
@@ -64,15 +56,7 @@ def served(db_url: str, tmp_path: Path, site: FakeMadaraSite) -> Iterator[str]:
         **PASSWORD_HASHING_ENV,
     }
     log_path = tmp_path / "serve.log"
-    command = [sys.executable, "-m", "kurobara", "serve", "--port", str(port)]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [*command, "--workers", str(WORKERS)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
+    proc = run_serve(tmp_path, env, "--port", str(port), "--workers", str(WORKERS))
     base = f"http://127.0.0.1:{port}"
     try:
         # Ready when every worker has started: each binds its socket for the others' events.
