@@ -112,8 +112,10 @@ class PeerBus:
 
     async def start(self, deliver: Callable[[dict[str, Any]], None]) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self.directory.stat().st_uid != os.getuid():
-            raise RuntimeError(f"{self.directory} belongs to another user")
+        for folder in (self.directory.parent, self.directory):
+            # Nobody else may replace the directory or listen in it.
+            if folder.stat().st_uid != os.getuid():
+                raise RuntimeError(f"{folder} belongs to another user")
         self.directory.chmod(0o700)
         self.path = self.directory / f"{os.getpid()}-{secrets.token_hex(4)}.sock"
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
