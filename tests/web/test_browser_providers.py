@@ -89,6 +89,7 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
             "data-status", "active", timeout=LIVE_TIMEOUT_MS
         )
     await expect(page.locator("[data-overall-text]")).to_have_text("All providers operational")
+    await expect(page.locator("[data-overall-sub]")).to_contain_text("0 failed in the last 24 h")
     await shots("all-up")
 
     # The site goes away; one check (from another client) starts the failure streak and the
@@ -110,6 +111,12 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
     assert await madara.locator(".heartbeat .fail").count() >= 3
     await expect(page.locator('[data-count="down"]')).to_have_text("1")
     await expect(page.locator("[data-overall-text]")).to_have_text("1 of 4 providers down")
+    # The 24 h figures follow too: the page opened with none failed, and now shows failures,
+    # read again from the statistics (issue 10, item 9: live numbers that stay true).
+    await expect(page.locator("[data-overall-sub]")).to_contain_text(
+        re.compile(r"\d+ checks, [1-9]\d* failed in the last 24 h"), timeout=LIVE_TIMEOUT_MS
+    )
+    await expect(page.locator("[data-average-uptime]")).not_to_have_text("100 %")
     await shots("madara-down")
 
     # It comes back: the next check (the monitor re-checks down providers every minute; here a

@@ -270,6 +270,42 @@ function updateSummary() {
   overall.querySelector("[data-overall-text]").textContent = text;
 }
 
+// The 24 h figures (average uptime, checks and failures, the fastest provider) change with
+// every check; they are read again from the server, one definition of each number, shortly
+// after events arrive: one request however many events come within STATISTICS_DELAY_MS.
+const STATISTICS_DELAY_MS = 2000;
+let statisticsTimer = null;
+
+function refreshStatistics() {
+  if (statisticsTimer !== null) return;
+  statisticsTimer = setTimeout(async () => {
+    try {
+      applyStatistics(await api.get("/providers/statistics"));
+    } catch {
+      // The next event asks again.
+    } finally {
+      statisticsTimer = null;
+    }
+  }, STATISTICS_DELAY_MS);
+}
+
+/** As providers.html renders them. */
+function applyStatistics(stats) {
+  const sub = document.querySelector("[data-overall-sub]");
+  if (sub) {
+    const uptime = stats.average_uptime_24h;
+    sub.textContent =
+      (uptime === null ? "" : `Average uptime ${formatPercent(uptime)} over 24 h · `) +
+      `${stats.checks_last_24h} checks, ${stats.failed_checks_last_24h} failed in the last 24 h`;
+  }
+  const average = document.querySelector("[data-average-uptime]");
+  if (average) average.textContent = formatPercent(stats.average_uptime_24h);
+  const fastestMs = document.querySelector("[data-fastest-ms]");
+  if (fastestMs) fastestMs.textContent = stats.fastest ? formatMs(stats.fastest.response_time) : "—";
+  const fastestName = document.querySelector("[data-fastest-name]");
+  if (fastestName) fastestName.textContent = stats.fastest ? `: ${stats.fastest.provider_name}` : "";
+}
+
 function refreshTimes() {
   for (const time of document.querySelectorAll('time[data-field="last-check"][datetime]')) {
     time.textContent = relativeTime(new Date(time.dateTime));
@@ -302,6 +338,7 @@ async function catchUp() {
       const row = rowOf(provider.provider_id);
       if (row) applyProvider(row, provider);
     }
+    refreshStatistics();
   } catch {
     // The next reconnect tries again.
   }
@@ -334,6 +371,7 @@ function connect() {
       const data = JSON.parse(event.data);
       const row = rowOf(data.provider_id);
       if (row) applyCheck(row, data);
+      refreshStatistics();
     });
     source.addEventListener("error", () => {
       setLive("reconnecting", "Reconnecting…");
