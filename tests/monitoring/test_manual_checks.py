@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 
@@ -112,11 +115,18 @@ async def test_a_completed_check_ends_a_dead_replicas_testing(
     assert (await row(monitor.db, "site0")).lease_owner is None
 
 
+def ended_pid() -> int:
+    """The pid of a process that has ended (an earlier life of a server, say)."""
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    return finished.pid
+
+
 async def test_a_restarted_process_reclaims_its_own_dead_leases_at_once(
     app: FastAPI, settings: Settings, clock: ManualClock
 ) -> None:
     replica = identity.replica_id(settings)
-    mine_before = identity.lineage(replica, "serve") + "4242:0badcafe"
+    mine_before = identity.lineage(replica, "serve") + f"{ended_pid()}:0badcafe"
     theirs = "another-replica/serve:7:live"
     await lease(app.state.db, "site0", mine_before, clock)
     await lease(app.state.db, "site1", theirs, clock)
@@ -132,9 +142,9 @@ async def test_a_worker_starting_beside_others_leaves_their_leases_alone(
 ) -> None:
     # The workers of `serve --workers 2` share a data dir, so one replica id and lineage: a
     # worker starting (or restarted by the supervisor) while another checks must not take
-    # that check's lease back.
+    # that check's lease back. The other worker is a process that runs: this one's parent.
     replica = identity.replica_id(settings)
-    other_worker = identity.lineage(replica, "serve") + "4243:5ca1ab1e"
+    other_worker = identity.lineage(replica, "serve") + f"{os.getppid()}:5ca1ab1e"
     await lease(app.state.db, "site0", other_worker, clock)
     starting = create_app(settings.model_copy(update={"workers": 2}))
     starting.state.clock = clock

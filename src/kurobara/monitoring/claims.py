@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from kurobara.monitoring import history, rules
+from kurobara.monitoring import history, identity, rules
 from kurobara.monitoring.models import ProviderCheck, ProviderStatus
 from kurobara.providers.base import HealthCheckResult
 from kurobara.users.models import User
@@ -272,13 +272,21 @@ async def release_leases(*, db_session: AsyncSession, owner: str) -> int:
 
 async def reclaim_dead_leases(*, db_session: AsyncSession, lineage: str, keep: str) -> int:
     """At start-up: hand back the leases an earlier life of this process left (owners that
-    start with ``lineage`` but are not ``keep``, the current owner). They are dead for sure,
-    so the providers they hold need not wait for the leases to expire."""
+    start with ``lineage``, are not ``keep``, the current owner, and whose process has ended:
+    ``identity.earlier_life``). They are dead for sure, so the providers they hold need not
+    wait for the leases to expire; a sibling worker's live leases stay its own."""
     pattern = lineage.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    result = await db_session.execute(
-        update(PS)
+    owners = await db_session.scalars(
+        select(PS.lease_owner)
         .where(PS.lease_owner.like(pattern, escape="\\"), PS.lease_owner != keep)
-        .values(lease_owner=None, lease_expires_at=None)
+        .distinct()
+    )
+    dead = [owner for owner in owners if owner and identity.earlier_life(owner, lineage)]
+    if not dead:
+        await db_session.rollback()
+        return 0
+    result = await db_session.execute(
+        update(PS).where(PS.lease_owner.in_(dead)).values(lease_owner=None, lease_expires_at=None)
     )
     await db_session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

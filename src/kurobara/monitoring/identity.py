@@ -4,9 +4,12 @@ A lease owner reads ``<replica id>/<role>:<pid>:<random>``. The replica id survi
 ``KUROBARA_REPLICA_ID`` when set, else a random id written once to ``<data dir>/replica-id``.
 So a process that starts again recognises leases its previous life left behind (same replica
 id and role, another pid or random part) and hands them back at once instead of leaving those
-providers ``testing`` until the leases expire. The role keeps a web replica and a
-``kurobara monitor`` process that share a data dir from taking each other's live leases; two
-processes of the same role on one data dir need their own ``KUROBARA_REPLICA_ID``.
+providers ``testing`` until the leases expire. Only a life whose process has ended is one:
+the workers of ``kurobara serve --workers N`` share the data dir, so the lineage, and a worker
+starting beside running ones leaves their leases alone (``earlier_life``). The role keeps a web
+replica and a ``kurobara monitor`` process that share a data dir from taking each other's live
+leases; processes on different machines that share a data dir need their own
+``KUROBARA_REPLICA_ID``.
 """
 
 from __future__ import annotations
@@ -59,3 +62,22 @@ def lineage(replica: str, role: str) -> str:
 def process_owner(replica: str, role: str) -> str:
     """This process's lease owner (at most 64 characters, the column's width)."""
     return f"{lineage(replica, role)}{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def earlier_life(owner: str, lineage_prefix: str) -> bool:
+    """Whether ``owner`` (of ``lineage_prefix``) is a process of this machine that has ended,
+    or an earlier run inside this very process: its leases can be handed back at once. A
+    process still running (another worker, or one of another user) keeps them."""
+    pid_text = owner.removeprefix(lineage_prefix).partition(":")[0]
+    if not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -350,11 +350,7 @@ async def start_monitoring(app: FastAPI, stack: AsyncExitStack) -> None:
         clock=clock,
         owner=identity.process_owner(replica, "serve"),
     )
-    if settings.workers == 1:
-        # Leases an earlier life of this process left are handed back at once. The workers of
-        # `serve --workers N` share one lineage, and a worker starting (or restarted) must not
-        # take back another's live leases: theirs run out on their own instead.
-        await checker.reclaim_dead_leases(identity.lineage(replica, "serve"))
+    await checker.reclaim_dead_leases(identity.lineage(replica, "serve"))
     checker.add_start_listener(events.on_start)
     checker.add_listener(events.on_report)
     state.checker = checker
