@@ -15,10 +15,12 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import socket
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,11 +106,24 @@ class PeerBus:
     its own to each other socket there. A socket nobody listens on any more (a worker that
     died) is removed by the first sender that finds it so."""
 
+    # How long the list of the other workers' sockets is used before the directory is read
+    # again (a worker that starts meanwhile hears the events after that): not once per event.
+    PEERS_SECONDS = 1.0
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.path: Path | None = None
         self._sock: socket.socket | None = None
         self._transport: asyncio.DatagramTransport | None = None
+        self._peers: list[Path] = []
+        self._peers_read_at = -math.inf
+
+    def _others(self) -> list[Path]:
+        now = time.monotonic()
+        if now - self._peers_read_at >= self.PEERS_SECONDS:
+            self._peers = [p for p in self.directory.glob("*.sock") if p != self.path]
+            self._peers_read_at = now
+        return self._peers
 
     async def start(self, deliver: Callable[[dict[str, Any]], None]) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -131,13 +146,12 @@ class PeerBus:
         if self._sock is None:
             return
         data = json.dumps(event).encode()
-        for peer in self.directory.glob("*.sock"):
-            if peer == self.path:
-                continue
+        for peer in list(self._others()):
             try:
                 self._sock.sendto(data, str(peer))
             except (ConnectionRefusedError, FileNotFoundError):
                 peer.unlink(missing_ok=True)
+                self._peers.remove(peer)
             except BlockingIOError:
                 logger.warning("status event dropped for worker %s: its queue is full", peer.name)
             except OSError as exc:
