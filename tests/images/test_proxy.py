@@ -46,7 +46,7 @@ def settings_overrides(
     definitions = [madara.definition(), mangadex.definition()]
     return {
         "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
-        "check_timeout": 2.0,
+        "check_timeout": 15.0,  # generous: no test here waits one out (a loaded CI is slow)
     }
 
 

@@ -87,7 +87,8 @@ def settings_overrides(
     path.write_text(yaml.safe_dump({"providers": definitions}))
     return {
         "providers_file": path,
-        "check_timeout": 1.0,
+        # Generous: a module that waits a hung site out sets its own (a loaded CI is slow).
+        "check_timeout": 10.0,
         "check_jitter_seconds": 0,
         "retry_interval_seconds": 60,
         **monitor_settings,

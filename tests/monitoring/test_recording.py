@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from kurobara.db.engine import Database
+from kurobara.monitoring import rules
 from kurobara.monitoring.jobs import Monitor
 from tests.monitoring.conftest import ManualClock
 from tests.monitoring.helpers import eventually, row
@@ -77,7 +78,9 @@ async def test_a_crash_loses_only_the_unflushed_batch_and_its_checks_run_again(
                   if (await row(monitor.db, f"p{i:02d}")).lease_owner == doomed.owner]  # fmt: skip
         assert len(leased) == 6
         assert len(await monitor.step()) == PROVIDERS - 6  # the others' checks go on
-        clock.advance(seconds=32)  # the dead replica's leases end
+        # Past the dead replica's leases.
+        clock.set(rules.lease_expiry(clock.now(), check_timeout=app.state.settings.check_timeout))
+        clock.advance(seconds=1)
         assert sorted(r.provider_id for r in await monitor.step()) == leased
     finally:
         await engine.dispose()

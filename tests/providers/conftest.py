@@ -12,13 +12,21 @@ from kurobara.providers.fakes.server import FakeSite
 from kurobara.providers.http import HttpClient
 from kurobara.providers.registry import parse_definition
 
-# Short, so that every fault (a hung site included) is classified quickly.
-TIMEOUT = 1.0
+# Generous: on a loaded machine a loopback answer can take seconds, which is no fault.
+TIMEOUT = 15.0
+# Short, for the tests that wait a hung site out, so that they give up quickly.
+HUNG_TIMEOUT = 1.0
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[HttpClient]:
-    client = HttpClient(user_agent="kurobara-tests", timeout=TIMEOUT)
+def http_timeout() -> float:
+    """The client's timeout; a test of a hung site parametrizes it to ``HUNG_TIMEOUT``."""
+    return TIMEOUT
+
+
+@pytest.fixture
+async def http(http_timeout: float) -> AsyncIterator[HttpClient]:
+    client = HttpClient(user_agent="kurobara-tests", timeout=http_timeout)
     yield client
     await client.aclose()
 

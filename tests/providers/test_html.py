@@ -15,7 +15,7 @@ from kurobara.providers.fakes.catalog import FakeSeries
 from kurobara.providers.fakes.html import FakeHtmlSite
 from kurobara.providers.html import HtmlParams, HtmlProvider, fill_url, id_from_link
 from kurobara.providers.http import HttpClient
-from tests.providers.conftest import TIMEOUT, make_provider
+from tests.providers.conftest import HUNG_TIMEOUT, TIMEOUT, make_provider
 
 
 @pytest.fixture
@@ -150,6 +150,7 @@ FAULTS = [
 
 @pytest.mark.parametrize("operation", list(OPERATIONS))
 @pytest.mark.parametrize(("fault", "kind"), FAULTS)
+@pytest.mark.parametrize("http_timeout", [HUNG_TIMEOUT])
 async def test_every_fault_is_its_error_kind_within_the_timeout(
     site: FakeHtmlSite, provider: HtmlProvider, operation: str, fault: str, kind: str
 ) -> None:
@@ -166,7 +167,7 @@ async def test_health_check_reports_every_fault(
     site: FakeHtmlSite, provider: HtmlProvider, fault: str, kind: str
 ) -> None:
     site.set_fault(fault)
-    result = await provider.health_check(TIMEOUT)
+    result = await provider.health_check(HUNG_TIMEOUT)
     assert (result.ok, result.error_kind) == (False, kind)
 
 

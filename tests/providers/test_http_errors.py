@@ -11,6 +11,7 @@ import pytest
 
 from kurobara.providers.errors import ProviderError, classify_transport_error
 from kurobara.providers.http import HttpClient
+from tests.providers.conftest import HUNG_TIMEOUT
 from tests.providers.sites import FakeResolver, PingSite
 
 
@@ -38,6 +39,7 @@ async def test_ok_site_answers_with_our_user_agent(site: PingSite, http: HttpCli
         ("huge", "too_large", 200),
     ],
 )
+@pytest.mark.parametrize("http_timeout", [HUNG_TIMEOUT])
 async def test_fault_is_classified_within_the_timeout(
     site: PingSite, http: HttpClient, fault: str, kind: str, status: int | None
 ) -> None:

@@ -21,7 +21,7 @@ from kurobara.providers.madara import (
     parse_search_page,
 )
 from kurobara.providers.scraping import parse_html
-from tests.providers.conftest import TIMEOUT, make_provider
+from tests.providers.conftest import HUNG_TIMEOUT, TIMEOUT, make_provider
 
 
 @pytest.fixture
@@ -186,6 +186,7 @@ FAULTS = [
 
 @pytest.mark.parametrize("operation", list(OPERATIONS))
 @pytest.mark.parametrize(("fault", "kind"), FAULTS)
+@pytest.mark.parametrize("http_timeout", [HUNG_TIMEOUT])
 async def test_every_fault_is_its_error_kind_within_the_timeout(
     site: FakeMadaraSite, http: HttpClient, operation: str, fault: str, kind: str
 ) -> None:
@@ -206,7 +207,7 @@ async def test_health_check_reports_every_fault(
     site: FakeMadaraSite, provider: MadaraProvider, fault: str, kind: str
 ) -> None:
     site.set_fault(fault)
-    result = await provider.health_check(TIMEOUT)
+    result = await provider.health_check(HUNG_TIMEOUT)
     assert (result.ok, result.error_kind) == (False, kind)
     assert result.error
 

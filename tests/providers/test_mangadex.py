@@ -18,7 +18,7 @@ from kurobara.providers.http import HttpClient
 from kurobara.providers.mangadex import MangaDexProvider
 from kurobara.providers.registry import ProviderConfigError, load_definitions, parse_definition
 from tests.factories import write_providers_file
-from tests.providers.conftest import TIMEOUT
+from tests.providers.conftest import HUNG_TIMEOUT, TIMEOUT
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +215,7 @@ def _operations(
         ("ratelimit", "rate_limited"),
     ],
 )
+@pytest.mark.parametrize("http_timeout", [HUNG_TIMEOUT])
 async def test_fault_is_its_error_kind_within_the_timeout(
     site: FakeMangaDexSite, provider: MangaDexProvider, operation: str, fault: str, kind: str
 ) -> None:

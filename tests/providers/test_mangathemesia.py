@@ -20,7 +20,7 @@ from kurobara.providers.mangathemesia import (
     script_images,
 )
 from kurobara.providers.scraping import parse_html
-from tests.providers.conftest import make_provider
+from tests.providers.conftest import HUNG_TIMEOUT, make_provider
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +140,7 @@ async def test_faults_are_their_error_kinds(
     site: FakeMangaThemesiaSite, provider: MangaThemesiaProvider, fault: str, kind: str
 ) -> None:
     site.set_fault(fault)
-    result = await provider.health_check(timeout=1)
+    result = await provider.health_check(timeout=HUNG_TIMEOUT)
     assert result.error_kind == kind
 
 

@@ -15,7 +15,8 @@ import pytest
 from kurobara.providers.fakes.mangadex import FakeMangaDexSite
 from tests.factories import Persona, UserFactory, write_providers_file
 
-TIMEOUT = 1.5
+# Generous: no test here waits one out, and on a loaded machine an answer can take seconds.
+TIMEOUT = 15.0
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         "KUROBARA_DATA_DIR": str(settings.data_dir),
         "KUROBARA_BUILTIN_PROVIDERS": "false",
         "KUROBARA_PROVIDERS_FILE": str(settings.providers_file),
-        "KUROBARA_CHECK_TIMEOUT": "2",
+        "KUROBARA_CHECK_TIMEOUT": "15",  # generous: no test here waits one out
         "COLUMNS": "200",
     }.items():
         monkeypatch.setenv(name, value)

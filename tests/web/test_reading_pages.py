@@ -28,7 +28,7 @@ def site() -> Iterator[FakeMangaDexSite]:
 @pytest.fixture
 def settings_overrides(site: FakeMangaDexSite, tmp_path: Path) -> dict[str, object]:
     path = write_providers_file(tmp_path / "providers.yaml", [site.definition()])
-    return {"providers_file": path, "check_timeout": 1.5}
+    return {"providers_file": path, "check_timeout": 15.0}  # no test here waits one out
 
 
 @pytest.fixture
