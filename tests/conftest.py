@@ -355,5 +355,5 @@ def db(app: object) -> Database:
 
 
 @pytest.fixture
-def users(client: httpx.AsyncClient) -> UserFactory:
-    return UserFactory(client)
+def users(client: httpx.AsyncClient, app: object) -> UserFactory:
+    return UserFactory(client, app)
