@@ -4,6 +4,7 @@ and never a 500 whatever the sites do."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -218,6 +219,35 @@ async def test_error_hook_hears_each_failing_provider(
     assert sorted(heard) == [("alpha", "http_status"), ("broken", "unexpected")]
     broken = next(o for o in response.providers if o.provider_id == "broken")
     assert (broken.status, broken.kind) == ("error", "unexpected")
+
+
+async def test_a_slow_error_hook_never_holds_the_failing_providers_outcome_up(
+    registry: ProviderRegistry, sites: dict[str, FakeMangaDexSite]
+) -> None:
+    """The hook records evidence in the database, which can queue (behind the monitor's writes
+    on SQLite): the failure streams at once, and the hook has run by the time the search ends."""
+    released = asyncio.Event()
+    heard: list[str] = []
+
+    async def hook(provider_id: str, error: ProviderError) -> None:
+        await released.wait()
+        heard.append(provider_id)
+
+    sites["alpha"].set_fault("error")
+    events = search_service.stream(
+        registry=registry, query="the", timeout=SEARCH_TIMEOUT, on_provider_error=hook
+    )
+    try:
+        async with asyncio.timeout(SEARCH_TIMEOUT * 5):
+            async for event in events:
+                if event.outcome is not None and event.outcome.provider_id == "alpha":
+                    break
+        assert event.outcome is not None
+        assert (event.outcome.status, heard) == ("error", [])
+    finally:
+        released.set()
+        await events.aclose()
+    assert "alpha" in heard
 
 
 async def test_a_provider_its_definition_disables_is_searched_once_an_admin_enables_it(

@@ -12,10 +12,18 @@ Monitoring plugs in through ``skip`` (providers known to be disabled or down, re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -32,6 +40,8 @@ from kurobara.search.schemas import RankedResult, SearchOutcome, SearchResponse,
 logger = logging.getLogger(__name__)
 
 ErrorHook = Callable[[str, ProviderError], Awaitable[None]]
+# Error hooks still running, of every search (the event loop keeps only weak references).
+_REPORTING: set[asyncio.Task[None]] = set()
 LatencyHook = Callable[[str, int], None]
 # Failures that still show the site answering: no reason to cut its next deadline short.
 ANSWERED_KINDS = frozenset({"rate_limited", "not_found"})
@@ -216,7 +226,7 @@ async def stream(
     on_miss: Callable[[str], None] | None = None,
     follow_late: bool = True,
     show_nsfw: bool = True,
-) -> AsyncIterator[SearchEvent]:
+) -> AsyncGenerator[SearchEvent, None]:
     """Ask the selected providers concurrently, yielding as they answer. Raises
     ``UnknownProviders`` before asking anyone when ``provider_ids`` names an unregistered id.
     ``deadlines`` (seconds per provider, default ``timeout``) decide when one is reported
@@ -248,13 +258,17 @@ async def stream(
             )
         )
 
-    async def report_error(provider_id: str, error: ProviderError) -> None:
-        if on_provider_error is None:
-            return
-        try:
-            await on_provider_error(provider_id, error)
-        except Exception:
-            logger.exception("search provider=%s error hook failed", provider_id)
+    reports: set[asyncio.Task[None]] = set()
+
+    def report_error(provider_id: str, error: ProviderError) -> None:
+        """Tell the hook without waiting for it: what it writes (evidence for the monitor) can
+        queue in the database, and the outcome streams now. The search's end awaits it."""
+        if on_provider_error is not None:
+            task = asyncio.create_task(_tell(on_provider_error, provider_id, error))
+            reports.add(task)
+            _REPORTING.add(task)  # held until done, even if this search is dropped first
+            task.add_done_callback(reports.discard)
+            task.add_done_callback(_REPORTING.discard)
 
     for provider in providers:
         if provider.id in skip:
@@ -286,7 +300,7 @@ async def stream(
                         slow.add(provider.id)
                         if on_miss is not None:
                             on_miss(provider.id)
-                        await report_error(provider.id, ProviderTimeout(outcome.message or ""))
+                        report_error(provider.id, ProviderTimeout(outcome.message or ""))
                         yield SearchEvent("provider", outcome=outcome, pending=len(due))
                 if not due:
                     yield SearchEvent(
@@ -307,7 +321,7 @@ async def stream(
             if error is not None:
                 if on_miss is not None and error.kind not in ANSWERED_KINDS:
                     on_miss(provider.id)
-                await report_error(provider.id, error)
+                report_error(provider.id, error)
             outcome.deadline_ms = int((deadlines or {}).get(provider.id, timeout) * 1000)
             outcomes[provider.id] = outcome
             collected[provider.id] = results
@@ -329,6 +343,16 @@ async def stream(
     finally:
         for task in tasks:
             task.cancel()
+        if reports:
+            # Shielded: a search cancelled here still leaves its reports to finish.
+            await asyncio.shield(asyncio.gather(*reports))
+
+
+async def _tell(hook: ErrorHook, provider_id: str, error: ProviderError) -> None:
+    try:
+        await hook(provider_id, error)
+    except Exception:
+        logger.exception("search provider=%s error hook failed", provider_id)
 
 
 def _summary(
@@ -387,7 +411,7 @@ async def search(
     started = time.perf_counter()
     outcomes: dict[str, SearchOutcome] = {}
     collected: dict[str, list[SearchResult]] = {}
-    async for event in stream(
+    events = stream(
         registry=registry,
         query=query,
         provider_ids=provider_ids,
@@ -401,12 +425,15 @@ async def search(
         on_miss=on_miss,
         follow_late=False,
         show_nsfw=show_nsfw,
-    ):
-        if event.outcome is not None:
-            outcomes[event.outcome.provider_id] = event.outcome
-            collected[event.outcome.provider_id] = event.results
-        if event.event == "summary":
-            break
+    )
+    # Closed here, not whenever it is collected: its end awaits the error hooks.
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if event.outcome is not None:
+                outcomes[event.outcome.provider_id] = event.outcome
+                collected[event.outcome.provider_id] = event.results
+            if event.event == "summary":
+                break
     return SearchResponse(
         query=query,
         page=page,
