@@ -225,7 +225,8 @@ class TestSingleFlight:
     ) -> None:
         bob = await users.bob()
         alice = await users.alice()  # an admin: not rate-limited
-        site.slow_seconds = 0.5
+        # Long enough that all five presses arrive while it runs, even on a loaded machine.
+        site.slow_seconds = 2.0
         site.set_fault("slow")
         before = site.requests
         responses = await asyncio.gather(

@@ -223,16 +223,18 @@ async def test_a_check_in_flight_shows_testing_and_keeps_the_completed_status(
 ) -> None:
     bob = await users.bob()
     await monitor.step()
-    site.slow_seconds = 0.5
-    site.set_fault("slow")
+    site.gate = threading.Event()  # the check lasts until the test has looked at it
     running = asyncio.create_task(monitor.checker.check("site0"))
 
     async def leased() -> bool:
         return (await row(monitor.db, "site0")).lease_owner is not None
 
-    await eventually(leased)
-    assert (await status_of(client, bob.headers, "site0"))["status"] == "testing"
-    assert (await row(monitor.db, "site0")).status == "active"
+    try:
+        await eventually(leased)
+        assert (await status_of(client, bob.headers, "site0"))["status"] == "testing"
+        assert (await row(monitor.db, "site0")).status == "active"
+    finally:
+        site.gate.set()
     await running
     assert (await status_of(client, bob.headers, "site0"))["status"] == "active"
 
