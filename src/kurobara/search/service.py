@@ -16,14 +16,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections.abc import (
-    AsyncGenerator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
@@ -40,9 +33,9 @@ from kurobara.search.schemas import RankedResult, SearchOutcome, SearchResponse,
 logger = logging.getLogger(__name__)
 
 ErrorHook = Callable[[str, ProviderError], Awaitable[None]]
+LatencyHook = Callable[[str, int], None]
 # Error hooks still running, of every search (the event loop keeps only weak references).
 _REPORTING: set[asyncio.Task[None]] = set()
-LatencyHook = Callable[[str, int], None]
 # Failures that still show the site answering: no reason to cut its next deadline short.
 ANSWERED_KINDS = frozenset({"rate_limited", "not_found"})
 # How long past ``timeout`` a search still waits for a provider's own timeout to answer.
