@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -68,6 +69,8 @@ from kurobara.web import install as install_web
 logger = logging.getLogger("kurobara")
 
 REDIS_TIMEOUT_SECONDS = 2.0
+# What a 503 for an exhausted connection pool asks the client to wait before trying again.
+POOL_RETRY_SECONDS = 5
 
 
 async def _open_redis(settings: Settings, stack: AsyncExitStack) -> Any:
@@ -148,7 +151,7 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     async with AsyncExitStack() as stack:
-        db = Database(settings.resolved_database_url)
+        db = Database(settings.resolved_database_url, **settings.database_pool())
         stack.push_async_callback(db.dispose)
         app.state.db = db
         # Cached user rows belong to this database: a new lifespan starts with none.
@@ -260,6 +263,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return _AsciiJSONResponse({"detail": detail}, status_code=422)
 
 
+async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
+    """No database connection came free within the pool timeout: the server is overloaded, a
+    503 to retry, not a server error (uvicorn would answer 500 and drop the connection)."""
+    waited = request.app.state.settings.database_pool_timeout
+    detail = (
+        f"The server is busy: no database connection came free within {waited:g} s; "
+        "try again shortly"
+    )
+    return _AsciiJSONResponse(
+        {"detail": detail}, status_code=503, headers={"Retry-After": str(POOL_RETRY_SECONDS)}
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_password_hashing(settings)
@@ -269,6 +285,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _pool_exhausted)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,12 @@ class Settings(BaseSettings):
         default=None, description="JWT signing key; generated once and stored in the database"
     )
     redis_url: str | None = None
+    # The server's database connection pool: connections kept open and how many more load may
+    # open (unset: 10 and 20 on PostgreSQL, SQLAlchemy's 5 and 10 on a SQLite file), and how
+    # long a request waits for one before it is answered 503 (the server is busy).
+    database_pool_size: int | None = Field(default=None, ge=1, le=1000)
+    database_max_overflow: int | None = Field(default=None, ge=0, le=1000)
+    database_pool_timeout: float = Field(default=30.0, gt=0, le=600)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -187,6 +193,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'kurobara.db').as_posix()}"
+
+    def database_pool(self) -> dict[str, Any]:
+        """The pool options of the server's engine (``Database(url, **options)``)."""
+        options: dict[str, Any] = {"pool_timeout": self.database_pool_timeout}
+        if self.database_pool_size is not None:
+            options["pool_size"] = self.database_pool_size
+        if self.database_max_overflow is not None:
+            options["max_overflow"] = self.database_max_overflow
+        return options
 
     @property
     def is_sqlite(self) -> bool:
