@@ -307,13 +307,12 @@ def _read_by_number(user_id: Any) -> ColumnElement[bool]:
 def _first_of_its_number() -> ColumnElement[bool]:
     """``SC`` is the one listed chapter counted for its number: with several sources, the
     chapter of the same number on another source with a lower id stands for it."""
-    other = _SAME_NUMBER
     return ~exists().where(
-        other.manga_id == SC.manga_id,
-        other.number == SC.number,
-        other.source_id != SC.source_id,
-        other.removed_at.is_(None),
-        other.source_id < SC.source_id,
+        _SAME_NUMBER.manga_id == SC.manga_id,
+        _SAME_NUMBER.number == SC.number,
+        _SAME_NUMBER.source_id != SC.source_id,
+        _SAME_NUMBER.removed_at.is_(None),
+        _SAME_NUMBER.source_id < SC.source_id,
     )
 
 

@@ -251,16 +251,15 @@ async def stream(
             )
         )
 
-    reports: set[asyncio.Task[None]] = set()
+    reports: list[asyncio.Task[None]] = []
 
     def report_error(provider_id: str, error: ProviderError) -> None:
         """Tell the hook without waiting for it: what it writes (evidence for the monitor) can
         queue in the database, and the outcome streams now. The search's end awaits it."""
         if on_provider_error is not None:
             task = asyncio.create_task(_tell(on_provider_error, provider_id, error))
-            reports.add(task)
+            reports.append(task)
             _REPORTING.add(task)  # held until done, even if this search is dropped first
-            task.add_done_callback(reports.discard)
             task.add_done_callback(_REPORTING.discard)
 
     for provider in providers:

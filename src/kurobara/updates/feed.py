@@ -40,10 +40,9 @@ _FIRST = aliased(StoredChapter, name="first_chapter")
 
 
 def _new_chapters(user_id: uuid.UUID) -> Any:
-    first = _FIRST
     first_fetch = (
-        select(func.min(first.first_seen_at))
-        .where(first.source_id == StoredChapter.source_id)
+        select(func.min(_FIRST.first_seen_at))
+        .where(_FIRST.source_id == StoredChapter.source_id)
         .scalar_subquery()
     )
     return (
