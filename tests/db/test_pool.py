@@ -38,8 +38,9 @@ async def test_a_request_that_finds_every_connection_busy_is_a_503_to_retry(
     assert (served.status_code, served.json()) == (200, {"count": 0})
 
 
-def test_the_pool_options_come_from_the_settings(settings: Settings) -> None:
-    assert settings.database_pool() == {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5}
+def test_the_pool_options_come_from_the_settings(settings_overrides: dict[str, object]) -> None:
+    tuned = Settings(_env_file=None, **settings_overrides)  # type: ignore[call-arg]
+    assert tuned.database_pool() == {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.5}
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
     assert defaults.database_pool() == {"pool_timeout": 30.0}
 
