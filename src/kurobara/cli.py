@@ -35,6 +35,21 @@ def database_options(
         os.environ["KUROBARA_DATA_DIR"] = str(data_dir)
     if database_url is not None:
         os.environ["KUROBARA_DATABASE_URL"] = database_url
+    _check_settings()
+
+
+def _check_settings() -> None:
+    """Stop with one line per invalid setting (``KUROBARA_PORT: …``) before any command runs,
+    rather than with the traceback of the first ``Settings()`` that meets it."""
+    from pydantic import ValidationError
+
+    try:
+        Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "KUROBARA_" + "_".join(map(str, error["loc"])).upper()
+            console.print(f"[red]{name}: {error['msg']} (got {error['input']!r})[/red]")
+        raise typer.Exit(2) from exc
 
 
 def configure_logging(level: str = "INFO") -> None:
