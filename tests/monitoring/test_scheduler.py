@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from kurobara.db.engine import Database
 from kurobara.monitoring import claims, rules, service
 from kurobara.monitoring.jobs import Monitor
-from kurobara.monitoring.models import ProviderCheck
+from kurobara.monitoring.models import ProviderCheck, ProviderStatus
 from kurobara.providers.registry import ProviderRegistry
 from tests.factories import UserFactory
 from tests.monitoring.conftest import ManualClock
@@ -71,11 +71,56 @@ class TestReplicas:
                 lease_until=rules.lease_expiry(now, check_timeout=1),
                 provider_ids=monitor.registry.ids(),
             )  # fmt: skip
-        assert len(won) == 12
+        assert len(won.provider_ids) == 12
         assert await monitor.step() == []
         clock.advance(seconds=32)
         assert len(await monitor.step()) == 4
         assert (await row(monitor.db, "p00")).lease_owner is None
+
+    async def test_a_claim_passes_over_other_registries_due_first_and_says_how_many(
+        self, monitor: Monitor, clock: ManualClock
+    ) -> None:
+        """The registry is tested on the rows a claim reads: a replica whose providers fall due
+        after eleven of another registry's still gets them, and the next claim reads those
+        eleven in its first read."""
+        now = clock.now()
+        async with monitor.db.session() as session:
+            for i in range(12):
+                await session.execute(
+                    update(ProviderStatus)
+                    .where(ProviderStatus.provider_id == f"p{i:02d}")
+                    .values(next_check_at=now - timedelta(minutes=12 - i))
+                )
+            await session.commit()
+        reads: list[str] = []
+
+        def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            if statement.lstrip().startswith("SELECT provider_status.id"):
+                reads.append(statement)
+
+        ours = ["p11", "p10"]
+        event.listen(monitor.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with monitor.db.session() as session:
+                first = await claims.claim_due(
+                    db_session=session, owner="small-replica", now=now, limit=1,
+                    lease_until=rules.lease_expiry(now, check_timeout=1), provider_ids=ours,
+                )  # fmt: skip
+            assert first == claims.Won(["p10"], others=10)
+            assert len(reads) == 5  # 1 row, then 2, 4, 8, 16: ten of another registry first
+            reads.clear()
+            async with monitor.db.session() as session:
+                second = await claims.claim_due(
+                    db_session=session, owner="small-replica", now=now, limit=1,
+                    lease_until=rules.lease_expiry(now, check_timeout=1), provider_ids=ours,
+                    others=first.others,
+                )  # fmt: skip
+        finally:
+            event.remove(monitor.db.engine.sync_engine, "before_cursor_execute", count)
+        assert second == claims.Won(["p11"], others=10)
+        assert len(reads) == 1
+        assert (await row(monitor.db, "p00")).lease_owner is None
+        assert (await row(monitor.db, "p11")).lease_owner == "small-replica"
 
     async def test_at_most_concurrency_checks_run_at_once(
         self, monitor: Monitor, sites: list[PingSite]

@@ -13,11 +13,24 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, column, func, or_, select, text, update
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -48,8 +61,9 @@ async def relaxed_commit(db_session: AsyncSession) -> None:
 
 def _among(db_session: AsyncSession, provider_ids: Sequence[str]) -> ColumnElement[bool]:
     """``provider_id`` is one of ``provider_ids`` (a replica's whole registry, thousands of
-    ids), bound as one parameter: an array on PostgreSQL, a JSON list on SQLite. An ``IN``
-    with one bound parameter per id costs every claim time in proportion to the registry."""
+    ids), bound as one parameter: an array on PostgreSQL, a JSON list on SQLite (an ``IN`` with
+    one bound parameter per id is slower still). The start-up sweep's filter, run once; the
+    claims, run all the time, test the registry on the rows they read (``_ours_first``)."""
     ids = list(provider_ids)
     if db_session.get_bind().dialect.name == "postgresql":
         return PS.provider_id == any_(bindparam("among", ids, type_=ARRAY(String), unique=True))
@@ -75,6 +89,38 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+@dataclass(frozen=True)
+class Won:
+    """What a claim leased: ``provider_ids``, oldest due first; and ``others``, how many due
+    providers of other replicas' registries it passed over on the way (the next claim reads
+    that many candidates more)."""
+
+    provider_ids: list[str]
+    others: int
+
+
+async def _ours_first(
+    db_session: AsyncSession,
+    candidates: Select[Any, Any],
+    ours: frozenset[str],
+    wanted: int,
+    others: int,
+) -> tuple[list[Any], int]:
+    """The first ``wanted`` rows of ``candidates`` (ordered, with ``provider_id``) whose provider
+    is in ``ours``, and how many of other registries came before them. Reads ``wanted +
+    others`` rows, and twice as many while a full read holds too few of ours: the registry is
+    tested here, not in SQL, so a claim costs what it claims, not the size of the registry."""
+    fetch = wanted + others
+    while True:
+        rows = (await db_session.execute(candidates.limit(fetch))).all()
+        kept = [row for row in rows if row.provider_id in ours]
+        if len(kept) >= wanted or len(rows) < fetch:
+            kept = kept[:wanted]
+            seen = rows.index(kept[-1]) + 1 if kept else len(rows)
+            return kept, seen - len(kept)
+        fetch *= 2
+
+
 async def claim_due(
     *,
     db_session: AsyncSession,
@@ -82,38 +128,35 @@ async def claim_due(
     now: datetime,
     limit: int,
     lease_until: datetime,
-    provider_ids: Sequence[str],
-) -> list[str]:
+    provider_ids: Collection[str],
+    others: int = 0,
+) -> Won:
     """Lease up to ``limit`` due checks to ``owner``, among ``provider_ids`` (the providers this
     replica has: another replica's provider is never claimed here, so never re-claimed in a
-    loop); the provider ids it won, oldest due first."""
+    loop); ``others``: how many other replicas' providers the last claim passed over."""
     if limit <= 0 or not provider_ids:
-        return []
-    order = (PS.next_check_at.asc().nulls_first(), PS.provider_id)
+        return Won([], 0)
     candidates = (
-        select(PS.id)
-        .where(_due(now), _among(db_session, provider_ids))
-        .order_by(*order)
-        .limit(limit)
+        select(PS.id, PS.provider_id)
+        .where(_due(now))
+        .order_by(PS.next_check_at.asc().nulls_first(), PS.provider_id)
     )
     if db_session.get_bind().dialect.name == "postgresql":
         # Skip rows another claimer holds: concurrent claimers never wait on each other. (The
         # candidates are locked by their own statement: as a subquery of the UPDATE the
         # planner may run them more than once and lease more than ``limit``.)
         await relaxed_commit(db_session)
-        ids = (await db_session.scalars(candidates.with_for_update(skip_locked=True))).all()
-        wanted: ColumnElement[bool] = PS.id.in_(list(ids))
-        if not ids:
-            await db_session.commit()
-            return []
-    else:
-        # SQLite runs one writer at a time; the repeated due test keeps the claim safe across
-        # processes too. One statement.
-        wanted = PS.id.in_(candidates.scalar_subquery())
+        candidates = candidates.with_for_update(skip_locked=True)
+    # On SQLite the candidates are read outside a transaction; the UPDATE repeats the due test,
+    # so a row another process claimed meanwhile is not leased twice.
+    kept, passed = await _ours_first(db_session, candidates, frozenset(provider_ids), limit, others)
+    if not kept:
+        await db_session.commit()
+        return Won([], passed)
     rows = (
         await db_session.execute(
             update(PS)
-            .where(wanted, _due(now))
+            .where(PS.id.in_([row.id for row in kept]), _due(now))
             .values(lease_owner=owner, lease_expires_at=lease_until)
             .returning(PS.provider_id, PS.next_check_at)
             .execution_options(synchronize_session=False)
@@ -123,7 +166,7 @@ async def claim_due(
     ordered = sorted(
         rows, key=lambda row: (row.next_check_at is not None, row.next_check_at or now)
     )
-    return [row.provider_id for row in ordered]
+    return Won([row.provider_id for row in ordered], passed)
 
 
 async def claim(
@@ -336,25 +379,20 @@ async def schedule_sweep(
 
 
 async def next_due(
-    *, db_session: AsyncSession, now: datetime, provider_ids: Sequence[str]
+    *, db_session: AsyncSession, now: datetime, provider_ids: Collection[str], others: int = 0
 ) -> datetime | None:
     """The earliest due time of an unleased enabled provider among ``provider_ids`` (the
-    scheduler sleeps until then); a never-checked provider is due at once."""
+    scheduler sleeps until then); a never-checked provider is due at once. ``others`` as for
+    ``claim_due``."""
     if not provider_ids:
         return None
-    row = (
-        await db_session.execute(
-            select(PS.next_check_at)
-            .where(
-                PS.is_enabled.is_(True),
-                PS.is_registered.is_(True),
-                _free(now),
-                _among(db_session, provider_ids),
-            )
-            .order_by(PS.next_check_at.asc().nulls_first())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
+    candidates = (
+        select(PS.provider_id, PS.next_check_at)
+        .where(PS.is_enabled.is_(True), PS.is_registered.is_(True), _free(now))
+        .order_by(PS.next_check_at.asc().nulls_first(), PS.provider_id)
+    )
+    kept, _ = await _ours_first(db_session, candidates, frozenset(provider_ids), 1, others)
+    if not kept:
         return None
-    return row.next_check_at or now
+    due: datetime = kept[0].next_check_at or now
+    return due

@@ -79,6 +79,8 @@ class Monitor:
         self._running: dict[asyncio.Task[CheckReport], str] = {}
         self._on_network: set[str] = set()
         self._crashes: dict[str, int] = {}
+        # Due providers of other replicas' registries the last claim passed over.
+        self._others = 0
         self._wake = asyncio.Event()
         self._wake.set()  # the first turn looks at once
         self._stopping = asyncio.Event()
@@ -196,9 +198,11 @@ class Monitor:
                 limit=free,
                 lease_until=rules.lease_expiry(now, check_timeout=self.settings.check_timeout),
                 provider_ids=self.registry.ids(),
+                others=self._others,
             )
+        self._others = won.others
         started = []
-        for provider_id in won:
+        for provider_id in won.provider_ids:
             if provider_id not in self.registry:  # left the registry since the claim
                 await self._hand_back(provider_id)
                 continue
@@ -255,8 +259,9 @@ class Monitor:
             now = self.clock.now()
             async with self.db.session() as session:
                 due = await claims.next_due(
-                    db_session=session, now=now, provider_ids=self.registry.ids()
-                )
+                    db_session=session, now=now, provider_ids=self.registry.ids(),
+                    others=self._others,
+                )  # fmt: skip
             if due is not None:
                 delay = min(delay, max(0.05, (due - now).total_seconds()))
         await nap(self._wake, delay)
