@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, true
+from sqlalchemy import bindparam, case, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kurobara.monitoring import rules
@@ -73,30 +73,40 @@ async def rollups(
     return list((await db_session.scalars(query.order_by(ProviderCheckHourly.hour))).all())
 
 
+def _uptime_query(*, some: bool) -> Any:
+    """Uptime sums per provider over every window (window starts bound as ``start_<window>``,
+    the oldest as ``oldest``; ``some``: only the providers bound as ``ids``). Built once."""
+    sums = []
+    for window in rules.WINDOWS:
+        in_window = ProviderCheckHourly.hour >= bindparam(f"start_{window}")
+        sums.append(func.sum(func.coalesce(_when(in_window, ProviderCheckHourly.checks), 0)))
+        sums.append(func.sum(func.coalesce(_when(in_window, ProviderCheckHourly.successes), 0)))
+    return (
+        select(ProviderCheckHourly.provider_id, *sums)
+        .where(ProviderCheckHourly.hour >= bindparam("oldest"))
+        .where(
+            ProviderCheckHourly.provider_id.in_(bindparam("ids", expanding=True))
+            if some
+            else true()
+        )
+        .group_by(ProviderCheckHourly.provider_id)
+    )
+
+
 async def uptime_windows(
     *, db_session: AsyncSession, now: datetime, provider_ids: Sequence[str] | None = None
 ) -> dict[str, dict[str, float | None]]:
     """Uptime % per provider over every window, in one grouped query over the rollups; only
     of ``provider_ids`` when given (a page that shows a few)."""
-    sums = []
-    for window in rules.WINDOWS:
-        start = rules.window_start(window, now)
-        in_window = ProviderCheckHourly.hour >= start
-        sums.append(func.sum(func.coalesce(_when(in_window, ProviderCheckHourly.checks), 0)))
-        sums.append(func.sum(func.coalesce(_when(in_window, ProviderCheckHourly.successes), 0)))
-    oldest = min(rules.window_start(w, now) for w in rules.WINDOWS)
-    query = (
-        select(ProviderCheckHourly.provider_id, *sums)
-        .where(ProviderCheckHourly.hour >= oldest)
-        .where(
-            true()
-            if provider_ids is None
-            else ProviderCheckHourly.provider_id.in_(list(provider_ids))
-        )
-        .group_by(ProviderCheckHourly.provider_id)
-    )
+    starts = {window: rules.window_start(window, now) for window in rules.WINDOWS}
+    params: dict[str, Any] = {f"start_{window}": at for window, at in starts.items()}
+    params["oldest"] = min(starts.values())
+    if provider_ids is None:
+        query = _UPTIME_ALL
+    else:
+        query, params["ids"] = _UPTIME_SOME, list(provider_ids)
     result: dict[str, dict[str, float | None]] = {}
-    for row in (await db_session.execute(query)).all():
+    for row in (await db_session.execute(query, params)).all():
         provider_id, *counts = row
         result[provider_id] = {
             window: _percent(counts[2 * i + 1], counts[2 * i])
@@ -107,6 +117,10 @@ async def uptime_windows(
 
 def _when(condition: Any, value: Any) -> Any:
     return case((condition, value), else_=0)
+
+
+_UPTIME_ALL = _uptime_query(some=False)
+_UPTIME_SOME = _uptime_query(some=True)
 
 
 def _percent(successes: int | None, checks: int | None) -> float | None:

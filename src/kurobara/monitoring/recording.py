@@ -255,22 +255,30 @@ def _fold(
 
 
 # A read-back statement has one of these many parts (the ids padded by repeating the last):
-# a few shapes, each compiled once and then taken from the statement cache.
+# a few shapes, each built once, its ids bound as parameters ``pid0``, ``pid1``, ...
 _RECENT_SHAPES = (1, 4, 16, 50)
 
 
-def _recent_part(provider_id: str, limit: int) -> Any:
+def _recent_part(index: int) -> Any:
     return (
         select(
             ProviderCheck.provider_id, ProviderCheck.checked_at, ProviderCheck.id,
             ProviderCheck.ok, ProviderCheck.response_time,
         )
-        .where(ProviderCheck.provider_id == provider_id)
+        .where(ProviderCheck.provider_id == bindparam(f"pid{index}"))
         .order_by(ProviderCheck.checked_at.desc(), ProviderCheck.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
         .subquery()
         .select()
     )  # fmt: skip
+
+
+def _recent_statement(size: int) -> Any:
+    parts = [_recent_part(index) for index in range(size)]
+    return parts[0] if size == 1 else union_all(*parts)
+
+
+_RECENT = {size: _recent_statement(size) for size in _RECENT_SHAPES}
 
 
 async def recent_response_times(
@@ -286,9 +294,10 @@ async def recent_response_times(
             continue
         size = next(shape for shape in _RECENT_SHAPES if shape >= len(chunk))
         chunk += [chunk[-1]] * (size - len(chunk))
-        parts = [_recent_part(pid, limit) for pid in chunk]
-        stmt: Any = parts[0] if size == 1 else union_all(*parts)
-        for pid, at, check_id, ok, ms in (await db_session.execute(stmt)).all():
+        params: dict[str, Any] = {f"pid{index}": pid for index, pid in enumerate(chunk)}
+        params["limit"] = limit
+        rows = (await db_session.execute(_RECENT[size], params)).all()
+        for pid, at, check_id, ok, ms in rows:
             found.setdefault(pid, {})[check_id] = (at, check_id, ms if ok else None)
     return {pid: [ms for _, _, ms in sorted(rows.values())] for pid, rows in found.items()}
 
