@@ -45,6 +45,8 @@ MAX_DELAY_SECONDS = 0.2
 PS = ProviderStatus
 _STATUS: Table = ProviderStatus.__table__  # type: ignore[assignment]
 _HOURLY: Table = ProviderCheckHourly.__table__  # type: ignore[assignment]
+_CHECKS: Table = ProviderCheck.__table__  # type: ignore[assignment]
+_TRANSITIONS: Table = ProviderTransition.__table__  # type: ignore[assignment]
 _COUNTERS = ("checks", "successes", "response_ms_sum", *BUCKET_COLUMNS)
 
 # Each provider's row, write-locked first: PostgreSQL locks in provider order (two recorders
@@ -56,8 +58,8 @@ _LOCK_PG = (
     .with_for_update()
 )
 _LOCK_SQLITE = (
-    update(PS)
-    .where(PS.provider_id.in_(bindparam("ids", expanding=True)))
+    update(_STATUS)
+    .where(_STATUS.c.provider_id.in_(bindparam("ids", expanding=True)))
     .values(updated_at=bindparam("now"))
     .returning(PS.provider_id, PS.status_changed_at, *claims.RECORD_COLUMNS)
 )
@@ -72,8 +74,9 @@ _SAVE_STATUS = (
     .where(_STATUS.c.provider_id == bindparam("b_provider_id"))
     .values({name: bindparam(f"b_{name}") for name in _STORED})
 )
-_ADD_TRANSITIONS = insert(ProviderTransition)
-_ADD_CHECKS = insert(ProviderCheck)
+# Core statements on the tables: the ORM's bulk path costs more per row than the write itself.
+_ADD_TRANSITIONS = insert(_TRANSITIONS)
+_ADD_CHECKS = insert(_CHECKS)
 
 
 def _rollup_upsert(dialect_insert: Any) -> Any:
