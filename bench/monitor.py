@@ -5,11 +5,16 @@ and the bare loop through aiohttp alone (bench/http_client.py compares the clien
     .venv/bin/python bench/monitor.py                  # 1 000 and 10 000 providers, c = 5/50/200
     .venv/bin/python bench/monitor.py --quick          # 1 000 providers, c = 5/50, about a minute
     .venv/bin/python bench/monitor.py --database-url postgresql+asyncpg://...   # wiped!
+    .venv/bin/python bench/monitor.py --sizes 10000 --concurrency 50 --rounds 3 \
+        --baseline ../other-checkout/src                 # older code's sweep, alternated
 
 The providers' site is one fast local server (uvicorn + httptools, a bare ASGI app) in another
 process; every provider has its own health URL on it. Each case runs in a fresh process so that
 its peak RSS is its own. CPU is the benchmarking process's user + system time (for the sweep
-that includes SQLite, which runs in-process; PostgreSQL's server CPU is not counted).
+that includes SQLite, which runs in-process; PostgreSQL's server CPU is not counted). With
+``--rounds`` every case runs that many times, the cases of one size alternating round by round
+(load drifts over all of them alike), and the medians are shown; ``--baseline SRC`` adds the
+sweep of the code in another checkout's ``src/`` to each round.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import os
 import platform
 import resource
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -240,9 +246,28 @@ def run_case(case: Case) -> dict[str, Any]:
     return result
 
 
-def measure(case: Case) -> dict[str, Any]:
-    with mp.get_context("spawn").Pool(1) as pool:
-        return pool.apply(run_case, (case,))
+def measure(case: Case, src: Path | None = None) -> dict[str, Any]:
+    """Run ``case`` in a fresh process; with ``src``, importing Kurobara from there."""
+    saved = os.environ.get("PYTHONPATH")
+    if src is not None:
+        os.environ["PYTHONPATH"] = str(src.resolve())
+    try:
+        with mp.get_context("spawn").Pool(1) as pool:
+            return pool.apply(run_case, (case,))
+    finally:
+        if src is not None:
+            if saved is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved
+
+
+def _median(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round of median wall time (its own CPU and RSS beside it)."""
+    ordered = sorted(results, key=lambda result: result["wall"])
+    middle = ordered[len(ordered) // 2]
+    return {**middle, "walls": [result["wall"] for result in results],
+            "cpu": statistics.median(result["cpu"] for result in results)}  # fmt: skip
 
 
 # -- the provider kind the sweep uses --------------------------------------------------------
@@ -286,6 +311,11 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="then profile one sweep and print its top entries"
     )
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each case (medians)")
+    parser.add_argument(
+        "--baseline", type=Path, default=None,
+        help="also sweep with the code of this src/ directory (e.g. an older checkout's)",
+    )  # fmt: skip
     args = parser.parse_args()
     sizes = args.sizes or ([1000] if args.quick else [1000, 10000])
     levels = args.concurrency or ([5, 50] if args.quick else [5, 50, 200])
@@ -299,22 +329,34 @@ def main() -> None:
     print(header)
     print("|---:|---:|---|---:|---:|---:|---:|---:|")
     try:
+        modes = ["bare-client", "bare-aiohttp", "sweep"]
+        if args.baseline is not None:
+            modes.append("sweep (baseline)")
         for size in sizes:
             for level in levels:
-                rows = {}
-                for mode in ("bare-client", "bare-aiohttp", "sweep"):
-                    case = Case(mode, size, level, site, args.database_url)
-                    rows[mode] = result = measure(case)
-                    if result["ok"] != size:
-                        print(
-                            f"warning: {mode} succeeded {result['ok']} of {size}", file=sys.stderr
-                        )
+                runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+                for _ in range(args.rounds):
+                    for mode in modes:
+                        baseline = mode == "sweep (baseline)"
+                        case = Case("sweep" if baseline else mode, size, level, site,
+                                    args.database_url)  # fmt: skip
+                        result = measure(case, args.baseline if baseline else None)
+                        runs[mode].append(result)
+                        if result["ok"] != size:
+                            print(f"warning: {mode} succeeded {result['ok']} of {size}",
+                                  file=sys.stderr)  # fmt: skip
+                rows = {mode: _median(results) for mode, results in runs.items()}
+                for mode, result in rows.items():
                     ratio = (
                         f"{result['wall'] / rows['bare-client']['wall']:.1f}x"
-                        if mode == "sweep" else "")  # fmt: skip
+                        if mode.startswith("sweep") else "")  # fmt: skip
                     print(f"| {size} | {level} | {mode} | {result['wall']:.2f} | "
                           f"{size / result['wall']:.0f} | {1000 * result['cpu'] / size:.2f} | "
                           f"{result['rss']:.0f} | {ratio} |", flush=True)  # fmt: skip
+                if args.rounds > 1:
+                    for mode, result in rows.items():
+                        walls = ", ".join(f"{wall:.2f}" for wall in result["walls"])
+                        print(f"#   {size} c={level} {mode}: walls {walls}")
         if args.profile:
             case = Case("sweep", sizes[0], levels[-1], site, args.database_url, profile=True)
             result = measure(case)
