@@ -210,7 +210,12 @@ async def _sweep(case: Case, settings: Any) -> tuple[int, float, float, float]:
     return seen["ok"], wall, cpu1 - cpu0, rss
 
 
-def run_case(case: Case) -> dict[str, Any]:
+def run_case(case: Case, src: str | None = None) -> dict[str, Any]:
+    if src is not None:
+        import kurobara
+
+        if not str(kurobara.__file__).startswith(src):
+            raise RuntimeError(f"the baseline was to come from {src}, not {kurobara.__file__}")
     _provider_kind()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -247,19 +252,19 @@ def run_case(case: Case) -> dict[str, Any]:
 
 
 def measure(case: Case, src: Path | None = None) -> dict[str, Any]:
-    """Run ``case`` in a fresh process; with ``src``, importing Kurobara from there."""
-    saved = os.environ.get("PYTHONPATH")
-    if src is not None:
-        os.environ["PYTHONPATH"] = str(src.resolve())
+    """Run ``case`` in a fresh process; with ``src``, importing Kurobara from there (a spawned
+    process starts with its parent's ``sys.path``, and imports this module, Kurobara with it,
+    before it runs the case)."""
+    where = None if src is None else str(src.resolve())
+    if where is not None:
+        sys.path.insert(0, where)
     try:
-        with mp.get_context("spawn").Pool(1) as pool:
-            return pool.apply(run_case, (case,))
+        pool = mp.get_context("spawn").Pool(1)  # its process starts here
     finally:
-        if src is not None:
-            if saved is None:
-                os.environ.pop("PYTHONPATH", None)
-            else:
-                os.environ["PYTHONPATH"] = saved
+        if where is not None:
+            sys.path.remove(where)
+    with pool:
+        return pool.apply(run_case, (case, where))
 
 
 def _median(results: list[dict[str, Any]]) -> dict[str, Any]:
