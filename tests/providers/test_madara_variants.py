@@ -24,7 +24,7 @@ from kurobara.providers.madara import (
     parse_chapter_list,
 )
 from kurobara.providers.scraping import parse_html
-from tests.providers.conftest import make_provider
+from tests.providers.conftest import TIMEOUT, make_provider
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ async def test_age_gate_needs_the_definitions_cookie(
     with pytest.raises(ParseFailure):
         await without.get_manga_details(series.slug)
     # A fresh client: the cookie must come from the definition, not from a jar.
-    fresh = HttpClient(user_agent="kurobara-tests", timeout=2)
+    fresh = HttpClient(user_agent="kurobara-tests", timeout=TIMEOUT)
     try:
         gated = make_provider(
             MadaraProvider, site, fresh, id="gate-with", cookies={AGE_COOKIE: "1"},
