@@ -47,7 +47,7 @@ def settings_overrides(sites: dict[str, FakeSite], tmp_path: Path) -> dict[str, 
     definitions = [site.definition() for site in sites.values()]
     return {
         "providers_file": write_providers_file(tmp_path / "providers.yaml", definitions),
-        "search_timeout": 2.0,
+        "search_timeout": 10.0,  # the sites answer; a loaded machine is slow
     }
 
 
