@@ -113,11 +113,17 @@ async def _ours_first(
     fetch = wanted + others
     while True:
         rows = (await db_session.execute(candidates.limit(fetch))).all()
-        kept = [row for row in rows if row.provider_id in ours]
-        if len(kept) >= wanted or len(rows) < fetch:
-            kept = kept[:wanted]
-            seen = rows.index(kept[-1]) + 1 if kept else len(rows)
-            return kept, seen - len(kept)
+        kept: list[Any] = []
+        passed = 0
+        for row in rows:
+            if len(kept) == wanted:
+                break
+            if row.provider_id in ours:
+                kept.append(row)
+            else:
+                passed += 1
+        if len(kept) == wanted or len(rows) < fetch:
+            return kept, passed
         fetch *= 2
 
 
