@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from fastapi import FastAPI
 
-from kurobara.app import create_app
 from kurobara.catalog.jobs import CatalogJob
 from kurobara.config import Settings
 from kurobara.providers.fakes.catalog_index import FakeCatalogIndex, offline_entries
+from tests.conftest import running_app
 from tests.monitoring.conftest import ManualClock
 
 
@@ -37,9 +37,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    application.state.clock = clock
-    async with application.router.lifespan_context(application):
+    async with running_app(settings, clock=clock) as application:
         yield application
 
 

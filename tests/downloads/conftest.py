@@ -13,7 +13,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kurobara.app import create_app
 from kurobara.config import Settings
 from kurobara.db.types import utcnow
 from kurobara.downloads.jobs import Downloader
@@ -21,6 +20,7 @@ from kurobara.images.cache import ImageCache
 from kurobara.images.service import ImageProxy
 from kurobara.images.tokens import ImageSigner
 from kurobara.providers.fakes.madara import FakeMadaraSite
+from tests.conftest import running_app
 from tests.factories import Persona, UserFactory, write_providers_file
 from tests.monitoring.conftest import ManualClock
 
@@ -58,9 +58,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def app(settings: Settings, clock: ManualClock) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    application.state.clock = clock
-    async with application.router.lifespan_context(application):
+    async with running_app(settings, clock=clock) as application:
         yield application
 
 
