@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,36 @@ from sqlalchemy import select
 
 from kurobara.db.engine import Database
 from kurobara.manga.models import Manga, MangaSource
+from kurobara.users import admin as user_admin
+from kurobara.users import security
+from kurobara.users import service as user_service
 from kurobara.users.models import User
+from kurobara.users.schemas import UserCreate
 from kurobara.users.security import create_access_token
 
 PASSWORD = "correct-horse-battery"
+
+# A real argon2 hash of each persona password at each cost, made once per process: personas
+# share it (salt included), so that only the tests of hashing and login pay for argon2.
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+
+
+@contextlib.asynccontextmanager
+async def _hashed_once() -> AsyncIterator[None]:
+    real = user_service.hash_password
+
+    async def once(password: str) -> str:
+        hasher = security._hasher
+        key = (password, hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+        if key not in _HASHES:
+            _HASHES[key] = await real(password)
+        return _HASHES[key]
+
+    user_service.hash_password = once
+    try:
+        yield
+    finally:
+        user_service.hash_password = real
 
 
 @dataclass
@@ -48,6 +75,18 @@ class UserFactory:
         return await self._signed_in(username, password)
 
     async def _create_account(self, username: str, password: str) -> None:
+        if self.app is not None:
+            payload = UserCreate(
+                username=username, email=f"{username}@example.org", password=password
+            )
+            async with self.app.state.db.session() as session, _hashed_once():
+                user = await user_admin.register(
+                    db_session=session,
+                    payload=payload,
+                    default_open=self.app.state.settings.registration_enabled,
+                )
+                self.accounts[username] = str(user.id)
+            return
         response = await self.client.post(
             "/api/v1/auth/register",
             json={"username": username, "email": f"{username}@example.org", "password": password},
