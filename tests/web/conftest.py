@@ -299,6 +299,15 @@ def color_scheme() -> str:
     return "light"
 
 
+@pytest.fixture
+def reduced_motion() -> str:
+    """Pages open as for a reader who asked for reduced motion: the stylesheets then stop their
+    transitions and pulses, which Chromium otherwise paints frame by frame while a test waits
+    (a third of its CPU on the Providers page). A test of motion itself asks for
+    ``"no-preference"``."""
+    return "reduce"
+
+
 # A form answered with 401/403/422/429 is the page under test saying no, which Chromium also
 # logs as a console error; a missing asset (404) or a server error (5xx) still fails the test.
 EXPECTED_REFUSAL = re.compile(r"status of (400|401|403|409|422|429) ")
@@ -316,9 +325,13 @@ async def page(
     request: pytest.FixtureRequest,
     viewport: dict[str, int],
     color_scheme: str,
+    reduced_motion: str,
 ) -> AsyncIterator[Any]:
     context = await browser.new_context(
-        base_url=server.url, viewport=viewport, color_scheme=color_scheme
+        base_url=server.url,
+        viewport=viewport,
+        color_scheme=color_scheme,
+        reduced_motion=reduced_motion,
     )
     context.set_default_timeout(WAIT_MS)
     tab = await context.new_page()

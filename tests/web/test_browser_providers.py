@@ -162,6 +162,8 @@ async def test_outage_and_recovery_arrive_live_and_test_now_reports_inline(
     await assert_same_document(page)
 
 
+# With motion, so that open_dashboard's check of the live dot's single ring has teeth.
+@pytest.mark.parametrize("reduced_motion", ["no-preference"])
 async def test_an_outage_before_the_stream_opens_is_caught_up(
     page: Any, server: Server, fake_sites: FakeSites
 ) -> None:
