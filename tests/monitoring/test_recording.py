@@ -45,6 +45,9 @@ async def test_a_batch_costs_the_same_statements_whatever_its_size(
         assert len(await monitor.step()) == 1
     one = writes(seen)
     monitor.concurrency = PROVIDERS
+    # The batch is written once no check is on the network; a loaded machine can spread the 23
+    # answers over more than the 0.2 s latency bound, which would cut it in two.
+    monitor.checker.recorder.max_delay = 60.0
     with statements(monitor.db) as seen:
         assert len(await monitor.step()) == PROVIDERS - 1
     many = writes(seen)
