@@ -75,24 +75,21 @@ class UserFactory:
         return await self._signed_in(username, password)
 
     async def _create_account(self, username: str, password: str) -> None:
-        if self.app is not None:
-            payload = UserCreate(
-                username=username, email=f"{username}@example.org", password=password
+        payload = UserCreate(username=username, email=f"{username}@example.org", password=password)
+        if self.app is None:
+            response = await self.client.post(
+                "/api/v1/auth/register", json=payload.model_dump(mode="json", exclude_none=True)
             )
-            async with self.app.state.db.session() as session, _hashed_once():
-                user = await user_admin.register(
-                    db_session=session,
-                    payload=payload,
-                    default_open=self.app.state.settings.registration_enabled,
-                )
-                self.accounts[username] = str(user.id)
+            assert response.status_code == 201, response.text
+            self.accounts[username] = response.json()["id"]
             return
-        response = await self.client.post(
-            "/api/v1/auth/register",
-            json={"username": username, "email": f"{username}@example.org", "password": password},
-        )
-        assert response.status_code == 201, response.text
-        self.accounts[username] = response.json()["id"]
+        async with self.app.state.db.session() as session, _hashed_once():
+            user = await user_admin.register(
+                db_session=session,
+                payload=payload,
+                default_open=self.app.state.settings.registration_enabled,
+            )
+            self.accounts[username] = str(user.id)
 
     async def _signed_in(self, username: str, password: str) -> Persona:
         if self.app is None:
