@@ -10,7 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from kurobara.catalog import service
 from kurobara.catalog.jobs import CatalogJob
+from kurobara.db.engine import Database
 from kurobara.monitoring.jobs import Monitor
 from kurobara.providers.fakes.catalog_index import FakeCatalogIndex
 from tests.factories import UserFactory
@@ -155,7 +157,8 @@ async def test_an_entry_stays_enabled_when_its_index_drops_it_and_can_still_be_d
     await job.refresh(force=False)
     alice = await users.alice()
     kept = index.entries[0]["id"]
-    await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
+    enabled = await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
+    assert enabled.status_code == 200
     index.entries = index.entries[1:]
     await job.refresh(force=True)
     await job.sync()
@@ -169,3 +172,33 @@ async def test_an_entry_stays_enabled_when_its_index_drops_it_and_can_still_be_d
     assert kept not in app.state.registry
     gone = await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
     assert gone.status_code == 404
+
+
+async def test_a_sync_that_read_before_an_enable_does_not_take_the_entry_away(
+    client: httpx.AsyncClient,
+    users: UserFactory,
+    app: FastAPI,
+    db: Database,
+    job: CatalogJob,
+    index: FakeCatalogIndex,
+) -> None:
+    """The periodic sync reads the enabled entries, then ends its read; an admin's enable that
+    lands in between must survive the sync's pass over the registry."""
+    await job.refresh(force=False)
+    alice = await users.alice()
+    kept = index.entries[0]["id"]
+    async with db.session() as session:
+        end_read = session.rollback
+
+        async def end_read_while_an_admin_enables() -> None:
+            session.rollback = end_read  # type: ignore[method-assign]
+            await end_read()
+            enabled = await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
+            assert enabled.status_code == 200
+
+        session.rollback = end_read_while_an_admin_enables  # type: ignore[method-assign]
+        synced = await service.sync_enabled(
+            db_session=session, registry=app.state.registry, http=app.state.http
+        )
+    assert kept in app.state.registry
+    assert synced.removed == []

@@ -280,9 +280,17 @@ async def sync_enabled(
     """Make this replica's registry hold exactly the enabled catalog entries: those another
     replica enabled join, those it disabled leave. A stored definition that no longer
     validates (a kind removed in an upgrade) is logged and left out."""
-    rows = await db_session.execute(select(CatalogEnabled.provider_id, CatalogEnabled.definition))
-    wanted: dict[str, str] = {row[0]: row[1] for row in rows.all()}
-    await db_session.rollback()  # a read: hold no transaction while building providers
+    while True:
+        seen = registry.changes
+        rows = await db_session.execute(
+            select(CatalogEnabled.provider_id, CatalogEnabled.definition)
+        )
+        wanted: dict[str, str] = {row[0]: row[1] for row in rows.all()}
+        await db_session.rollback()  # a read: hold no transaction while building providers
+        # An enable or disable of this replica that landed during the read would be undone by
+        # this pass over an older picture: read again. From here on nothing awaits.
+        if registry.changes == seen:
+            break
     added: list[str] = []
     for provider_id, stored in wanted.items():
         if registry.is_configured(provider_id):

@@ -147,6 +147,9 @@ class ProviderRegistry:
         self._providers = {provider.id: provider for provider in providers}
         self._configured = frozenset(self._providers)
         self._local = {local.id: local} if local is not None else {}
+        # Adds and removes so far: the catalog sync tells by it whether the registry moved
+        # while it read the stored entries.
+        self.changes = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, http: HttpClient) -> ProviderRegistry:
@@ -188,12 +191,16 @@ class ProviderRegistry:
         if self.is_configured(provider.id) or provider.id in self._local:
             raise ValueError(f"provider {provider.id!r} is configured; a catalog cannot replace it")
         self._providers[provider.id] = provider
+        self.changes += 1
 
     def remove(self, provider_id: str) -> bool:
         """Take an added provider out again; ``False`` when it was not there."""
         if self.is_configured(provider_id):
             raise ValueError(f"provider {provider_id!r} is configured; it cannot be removed")
-        return self._providers.pop(provider_id, None) is not None
+        if self._providers.pop(provider_id, None) is None:
+            return False
+        self.changes += 1
+        return True
 
     def added_ids(self) -> list[str]:
         return [pid for pid in self._providers if pid not in self._configured]
