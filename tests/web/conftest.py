@@ -100,15 +100,24 @@ def start_server(
         **PASSWORD_HASHING_ENV,
         **server_env,
     }
-    port = free_port()
-    served = Server(url=f"http://127.0.0.1:{port}", log=directory / "serve.log")
-    proc = FORKS.start(["serve", "--port", str(port)], env, directory, served.log)
-    try:
-        _wait_until_ready(proc, served.url, served.log)
-    except BaseException:
-        stop_server(proc)
-        raise
-    return proc, served
+    for _ in range(3):
+        # The free port is free when asked; another process may bind it before the server does
+        # (an outgoing connection takes its local port from the same range): then another one.
+        port = free_port()
+        served = Server(url=f"http://127.0.0.1:{port}", log=directory / "serve.log")
+        proc = FORKS.start(["serve", "--port", str(port)], env, directory, served.log)
+        try:
+            _wait_until_ready(proc, served.url, served.log)
+        except PortTaken:
+            stop_server(proc)
+            continue
+        except BaseException:
+            stop_server(proc)
+            raise
+        return proc, served
+    pytest.fail(
+        f"three free ports were taken before the server bound them:\n{served.log.read_text()}"
+    )
 
 
 def stop_server(proc: ForkedProcess) -> None:
@@ -211,12 +220,19 @@ def server(
         stop_server(proc)
 
 
+class PortTaken(Exception):
+    """The server exited because another process had bound its port first."""
+
+
 def _wait_until_ready(proc: ForkedProcess, url: str, log: Path) -> None:
     # Generous: on a loaded machine (shared CI cores) start-up alone has taken over 30 s.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail("server exited:\n" + log.read_text())
+            output = log.read_text()
+            if "address already in use" in output:
+                raise PortTaken(url)
+            pytest.fail("server exited:\n" + output)
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{url}/readyz", timeout=1, verify=TLS).status_code == 200:
                 return
