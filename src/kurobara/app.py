@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from kurobara import __version__
+from kurobara import __version__, routing
 from kurobara.api_docs import install_api_docs
 from kurobara.catalog.jobs import start_catalog
 from kurobara.catalog.routes import catalog_router
@@ -279,6 +279,7 @@ async def _pool_exhausted(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_password_hashing(settings)
+    routing.install()
     # /docs comes from install_api_docs (offline assets); ReDoc would need a CDN, so it is off.
     app = FastAPI(
         title="Kurobara", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
