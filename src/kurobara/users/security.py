@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -97,12 +98,33 @@ class InvalidToken(Exception):
     """The token is malformed, expired or not ours."""
 
 
+# Tokens this process has verified, with their claims: a client sends the same token with
+# every request, and its signature check and parsing were a fifth of a favorite-status
+# request's CPU. Only verified tokens enter (a forged one costs a check each time); the expiry
+# is still checked on every use; the memo starts over when full.
+_VERIFIED: dict[tuple[str, str], tuple[uuid.UUID, str, float]] = {}
+VERIFIED_MAX = 4096
+_now = time.time
+
+
 def decode_access_token(token: str, *, secret: str) -> tuple[uuid.UUID, str]:
     """Return (user id, password fingerprint) or raise ``InvalidToken``."""
+    known = _VERIFIED.get((token, secret))
+    if known is not None:
+        user_id, fingerprint, expires = known
+        if expires <= _now():  # what PyJWT decides: a token expires at its ``exp``
+            del _VERIFIED[(token, secret)]
+            raise InvalidToken("Signature has expired")
+        return user_id, fingerprint
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
         )
-        return uuid.UUID(claims["sub"]), str(claims.get("pwv", ""))
-    except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        user_id, fingerprint = uuid.UUID(claims["sub"]), str(claims.get("pwv", ""))
+        expires = float(claims["exp"])
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
+    if len(_VERIFIED) >= VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(token, secret)] = (user_id, fingerprint, expires)
+    return user_id, fingerprint
