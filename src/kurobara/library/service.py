@@ -16,7 +16,19 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -413,20 +425,25 @@ async def unfavorite(*, db_session: AsyncSession, user_id: uuid.UUID, manga_id: 
     )
 
 
+# Built once: the reader's most frequent request, whose statement construction cost as much
+# as its round trip (docs/benchmarks.md, "Route matching and remembered tokens").
+_STATUS = (
+    select(Manga.id, LibraryEntry.is_favorite)
+    .outerjoin(
+        LibraryEntry,
+        (LibraryEntry.manga_id == Manga.id)
+        & (LibraryEntry.user_id == bindparam("user_id", type_=Uuid())),
+    )
+    .where(Manga.id == bindparam("manga_id", type_=Uuid()))
+)
+
+
 async def favorite_status(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID
 ) -> bool:
     """Whether the user favorited the manga, checked with its existence in one query."""
-    row = (
-        await db_session.execute(
-            select(Manga.id, LibraryEntry.is_favorite)
-            .outerjoin(
-                LibraryEntry,
-                (LibraryEntry.manga_id == Manga.id) & (LibraryEntry.user_id == user_id),
-            )
-            .where(Manga.id == manga_id)
-        )
-    ).first()
+    found = await db_session.execute(_STATUS, {"user_id": user_id, "manga_id": manga_id})
+    row = found.first()
     if row is None:
         raise MangaNotFound([manga_id])
     return bool(row.is_favorite)
