@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from starlette._utils import get_route_path  # the path the routes themselves match
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -72,12 +73,6 @@ def branch_start(branch: Any) -> str | None:
     return head
 
 
-def _route_path(scope: Scope) -> str:
-    path: str = scope["path"]
-    root = scope.get("root_path", "")
-    return path[len(root) :] if root and path.startswith(root) else path
-
-
 def install() -> bool:
     """Guard FastAPI's branches (once per process); ``False`` when this FastAPI has none."""
     if Branch is None:
@@ -88,7 +83,7 @@ def install() -> bool:
 
     def matches(self: Any, scope: Scope) -> tuple[Match, Scope]:
         head = branch_start(self)
-        if head is not None and not _route_path(scope).startswith(head):
+        if head is not None and not get_route_path(scope).startswith(head):
             return Match.NONE, {}
         return ask(self, scope)
 
