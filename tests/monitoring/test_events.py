@@ -197,3 +197,28 @@ async def test_instances_on_other_databases_of_one_redis_do_not_hear_each_other(
             await events.aclose()
         for client in clients:
             await client.aclose()
+
+
+async def test_stopping_ends_the_publisher_even_when_redis_swallows_the_cancel(
+    redis_url: str,
+) -> None:
+    """redis-py (8.2) can catch a cancellation in the middle of ``PUBLISH`` and return as if
+    nothing happened, the task still marked as cancelling: stopping the events must end the
+    publisher anyway, whenever it comes, and not wait for an event that never arrives."""
+    import redis.asyncio as aioredis
+
+    from kurobara.monitoring.events import StatusEvents
+
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        for turns in range(40):
+            events = StatusEvents(client)
+            await events.start()
+            for _ in range(20):
+                events.emit({"type": "testing", "provider_id": "site1"})
+            for _ in range(turns % 8):
+                await asyncio.sleep(0)
+            async with asyncio.timeout(5):
+                await events.aclose()
+    finally:
+        await client.aclose()

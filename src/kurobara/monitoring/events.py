@@ -180,6 +180,15 @@ class _PeerReceiver(asyncio.DatagramProtocol):
             self.deliver(event)
 
 
+def _raise_if_cancelled() -> None:
+    """Raise the cancellation a Redis command swallowed. redis-py (8.2) can catch a cancel in
+    the middle of a command and return normally, its task still marked as cancelling: a loop
+    around such a command would then wait for its next item instead of stopping."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class StatusEvents:
     def __init__(self, redis: Any = None, *, peers: PeerBus | None = None) -> None:
         self.redis = redis
@@ -228,6 +237,7 @@ class StatusEvents:
                 logger.warning("publishing a status event to Redis failed: %s", exc)
                 if self.relaying:
                     self._deliver(event)
+            _raise_if_cancelled()
 
     async def _relay(self) -> None:
         """Relay the channel to this replica's subscribers for as long as the replica runs:
@@ -239,6 +249,7 @@ class StatusEvents:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
+                _raise_if_cancelled()
                 self.relaying = True
                 if lost:
                     logger.warning("status events: Redis relay recovered")
