@@ -10,6 +10,7 @@ Errors (routes map them to HTTP):
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     Uuid,
     bindparam,
     case,
@@ -117,19 +119,61 @@ def _with_title_key(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+# The statements of the favorite toggle, a reader's most frequent write, are built once (as
+# ``_STATUS`` is) with bound parameters; their names cannot be column names in an INSERT or
+# UPDATE, and their types are given (a foreign key column has no type of its own until the
+# tables it points to are imported). Core statements: nothing of the ORM is needed to write a row.
+_USER = bindparam("p_user", type_=Uuid())
+_MANGA = bindparam("p_manga", type_=Uuid())
+_NOW = bindparam("p_now", type_=UTCDateTime())
+_ENTRIES: Table = LibraryEntry.__table__  # type: ignore[assignment]
+_COUNTERS: Table = LibraryCounter.__table__  # type: ignore[assignment]
+_LOCK_COUNTER = (
+    postgresql.insert(_COUNTERS)
+    .values(user_id=_USER, entries=0, favorites=0)
+    .on_conflict_do_update(index_elements=["user_id"], set_={"entries": _COUNTERS.c.entries})
+)
+_ENTRY = with_manga(select(LibraryEntry)).where(
+    LibraryEntry.user_id == bindparam("user_id", type_=Uuid()),
+    LibraryEntry.manga_id == bindparam("manga_id", type_=Uuid()),
+)
+_UNFAVORITE = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.user_id == _USER, _ENTRIES.c.manga_id == _MANGA)
+    .values(is_favorite=False, favorited_at=None, updated_at=_NOW)
+)
+
+
+@functools.cache
+def _favorite_upsert(dialect: str) -> Any:
+    """``upsert_entries`` of one manga with ``{"is_favorite": True}``, for this dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(_ENTRIES).values(
+        id=bindparam("p_id", type_=Uuid()),
+        user_id=_USER,
+        manga_id=_MANGA,
+        created_at=_NOW,
+        updated_at=_NOW,
+        is_favorite=True,
+        favorited_at=_NOW,
+    )
+    set_ = {
+        "updated_at": stmt.excluded.updated_at,
+        "is_favorite": stmt.excluded.is_favorite,
+        "favorited_at": case(
+            (_ENTRIES.c.is_favorite, _ENTRIES.c.favorited_at), else_=stmt.excluded.favorited_at
+        ),
+    }
+    return stmt.on_conflict_do_update(index_elements=["user_id", "manga_id"], set_=set_)
+
+
 async def lock_counter(db_session: AsyncSession, user_id: uuid.UUID) -> None:
     """Take the user's counter row first in every write (PostgreSQL; SQLite locks the whole
     database on its first write). The counter triggers update it after each entry row, so a
     transaction taking it last would lock entries, then the counter, while another holding the
     counter waits for those entries: a deadlock. Taken first, it queues a user's writes."""
-    if db_session.get_bind().dialect.name != "postgresql":
-        return
-    stmt = postgresql.insert(LibraryCounter).values(user_id=user_id, entries=0, favorites=0)
-    await db_session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id"], set_={"entries": LibraryCounter.entries}
-        )
-    )
+    if db_session.get_bind().dialect.name == "postgresql":
+        await db_session.execute(_LOCK_COUNTER, {"p_user": user_id})
 
 
 async def upsert_entries(
@@ -179,9 +223,20 @@ async def upsert_entries(
             else None
         )
     stmt = stmt.on_conflict_do_update(index_elements=["user_id", "manga_id"], set_=set_)
+    await _upsert(db_session, user_id, manga_ids, stmt)
+
+
+async def _upsert(
+    db_session: AsyncSession,
+    user_id: uuid.UUID,
+    manga_ids: Sequence[uuid.UUID],
+    stmt: Any,
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Run an upsert of the user's entries for ``manga_ids`` after the counter lock."""
     try:
         await lock_counter(db_session, user_id)
-        await db_session.execute(stmt)
+        await db_session.execute(stmt, params)
     except IntegrityError:
         # The foreign key caught a manga deleted since it was checked (or never existing):
         # name exactly the ids that are gone, never one that exists.
@@ -218,10 +273,9 @@ async def retry_once(db_session: AsyncSession, write: Callable[[], Awaitable[T]]
 async def get_entry(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID
 ) -> LibraryEntry | None:
-    query = with_manga(select(LibraryEntry)).where(
-        LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id
+    entry: LibraryEntry | None = await db_session.scalar(
+        _ENTRY, {"user_id": user_id, "manga_id": manga_id}
     )
-    entry: LibraryEntry | None = await db_session.scalar(query)
     return entry
 
 
@@ -378,16 +432,15 @@ async def favorite(
     *, db_session: AsyncSession, user_id: uuid.UUID, manga_id: uuid.UUID
 ) -> LibraryEntry:
     """Favorite one manga (idempotent), read back in the writing transaction. The manga is not
-    looked up first: the upsert's foreign key refuses an unknown one (``upsert_entries`` then
-    names it), so a favorite costs the counter lock, the upsert and the read-back."""
+    looked up first: the upsert's foreign key refuses an unknown one (``_upsert`` then names
+    it), so a favorite costs the counter lock, the upsert and the read-back."""
+
+    upsert = _favorite_upsert(db_session.get_bind().dialect.name)
 
     async def write() -> LibraryEntry:
-        await upsert_entries(
-            db_session=db_session,
-            user_id=user_id,
-            manga_ids=[manga_id],
-            changes={"is_favorite": True},
-        )
+        now = utcnow()
+        params = {"p_id": uuid.uuid4(), "p_user": user_id, "p_manga": manga_id, "p_now": now}
+        await _upsert(db_session, user_id, [manga_id], upsert, params)
         entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
         if entry is None:  # the foreign key holds the manga: only a broken schema gets here
             await db_session.rollback()
@@ -408,10 +461,7 @@ async def unfavorite(*, db_session: AsyncSession, user_id: uuid.UUID, manga_id: 
     async def write() -> int:
         await lock_counter(db_session, user_id)
         result = await db_session.execute(
-            update(LibraryEntry)
-            .where(LibraryEntry.user_id == user_id, LibraryEntry.manga_id == manga_id)
-            .values(is_favorite=False, favorited_at=None, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
+            _UNFAVORITE, {"p_user": user_id, "p_manga": manga_id, "p_now": utcnow()}
         )
         written = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if not written:
