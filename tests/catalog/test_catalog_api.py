@@ -171,6 +171,9 @@ async def test_an_enabled_entry_is_a_provider_after_a_restart_and_on_another_rep
     other = create_app(settings)
     async with other.router.lifespan_context(other):
         assert FIVE[1] in other.state.registry  # loaded at start-up
+        # The test drives the other replica's syncs: its job's first step, run in the
+        # background, could otherwise be the sync that sees the disable.
+        await other.state.catalog.stop()
         await client.post(f"/api/v1/catalog/{FIVE[1]}/disable", headers=alice.headers)
         synced = await other.state.catalog.sync()
         assert synced.removed == [FIVE[1]]
