@@ -144,10 +144,18 @@ _UNFAVORITE = (
 )
 
 
+def _favorite_set(excluded: Any, favorite: bool) -> dict[str, Any]:
+    """The ``ON CONFLICT`` update of the flag: favoriting an entry that is already a favorite
+    keeps its ``favorited_at``; unfavoriting clears it."""
+    table = _ENTRIES
+    kept = case((table.c.is_favorite, table.c.favorited_at), else_=excluded.favorited_at)
+    return {"is_favorite": excluded.is_favorite, "favorited_at": kept if favorite else None}
+
+
 @functools.cache
-def _favorite_upsert(dialect: str) -> Any:
-    """``upsert_entries`` of one manga with ``{"is_favorite": True}``, for this dialect."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _favorite_upsert(insert: Callable[[Table], Any]) -> Any:
+    """``upsert_entries`` of one manga with ``{"is_favorite": True}``, for the dialect's
+    ``insert`` (``_insert``)."""
     stmt = insert(_ENTRIES).values(
         id=bindparam("p_id", type_=Uuid()),
         user_id=_USER,
@@ -157,13 +165,7 @@ def _favorite_upsert(dialect: str) -> Any:
         is_favorite=True,
         favorited_at=_NOW,
     )
-    set_ = {
-        "updated_at": stmt.excluded.updated_at,
-        "is_favorite": stmt.excluded.is_favorite,
-        "favorited_at": case(
-            (_ENTRIES.c.is_favorite, _ENTRIES.c.favorited_at), else_=stmt.excluded.favorited_at
-        ),
-    }
+    set_ = {"updated_at": stmt.excluded.updated_at, **_favorite_set(stmt.excluded, True)}
     return stmt.on_conflict_do_update(index_elements=["user_id", "manga_id"], set_=set_)
 
 
@@ -216,12 +218,7 @@ async def upsert_entries(
         column = table.c[name]
         set_[name] = func.coalesce(column, excluded[name]) if fill_blanks else excluded[name]
     if "is_favorite" in changes:
-        set_["is_favorite"] = excluded.is_favorite
-        set_["favorited_at"] = (
-            case((table.c.is_favorite, table.c.favorited_at), else_=excluded.favorited_at)
-            if favorite
-            else None
-        )
+        set_.update(_favorite_set(excluded, favorite))
     stmt = stmt.on_conflict_do_update(index_elements=["user_id", "manga_id"], set_=set_)
     await _upsert(db_session, user_id, manga_ids, stmt)
 
@@ -435,11 +432,10 @@ async def favorite(
     looked up first: the upsert's foreign key refuses an unknown one (``_upsert`` then names
     it), so a favorite costs the counter lock, the upsert and the read-back."""
 
-    upsert = _favorite_upsert(db_session.get_bind().dialect.name)
+    upsert = _favorite_upsert(_insert(db_session))
 
     async def write() -> LibraryEntry:
-        now = utcnow()
-        params = {"p_id": uuid.uuid4(), "p_user": user_id, "p_manga": manga_id, "p_now": now}
+        params = {"p_id": uuid.uuid4(), "p_user": user_id, "p_manga": manga_id, "p_now": utcnow()}
         await _upsert(db_session, user_id, [manga_id], upsert, params)
         entry = await get_entry(db_session=db_session, user_id=user_id, manga_id=manga_id)
         if entry is None:  # the foreign key holds the manga: only a broken schema gets here
