@@ -158,13 +158,18 @@ async def test_a_slow_providers_late_answer_still_arrives(
     sites["gamma"].slow_seconds = LEARNED_BELOW  # past its learned deadline, before the cap
     sites["gamma"].set_fault("slow")
     events = await stream(client, user, q="the")
-    assert kinds(events)[-3:] == ["summary", "late", "end"]
+    # A loaded machine can make a fast site overrun its own learned deadline too, so gamma's is
+    # one of the late answers after the summary, not necessarily the only one.
+    after_summary = kinds(events)[kinds(events).index("summary") + 1 :]
+    assert after_summary[-1] == "end"
+    assert set(after_summary[:-1]) == {"late"}
     summary = dict(events)["summary"]
     gamma = next(o for o in summary["providers"] if o["provider_id"] == "gamma")
     assert gamma["status"] == "slow"
     assert FLOOR * 1000 <= gamma["deadline_ms"] < LEARNED_BELOW * 1000
-    late = events[-2][1]
-    assert (late["outcome"]["provider_id"], late["outcome"]["status"]) == ("gamma", "ok")
+    late = next(d for name, d in events if name == "late" and
+                d["outcome"]["provider_id"] == "gamma")  # fmt: skip
+    assert late["outcome"]["status"] == "ok"
     assert late["results"]
 
 
