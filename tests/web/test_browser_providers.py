@@ -197,6 +197,54 @@ async def test_an_outage_before_the_stream_opens_is_caught_up(
         await expect(row(page, "fake-madara")).to_have_attribute("data-status", "down")
 
 
+async def test_a_list_older_than_an_event_does_not_undo_it(
+    page: Any, server: Server, fake_sites: FakeSites
+) -> None:
+    """The list the page fetches when its stream opens can come back after an event that is
+    newer than it (a check finishing meanwhile): the row keeps what the event said."""
+    await open_dashboard(page, server, "ruth")
+    headers = api_token(server, "ruth")
+    madara = row(page, "fake-madara")
+    await expect(madara).to_have_attribute("data-status", "active", timeout=LIVE_TIMEOUT_MS)
+    fetched = asyncio.Event()
+    release = asyncio.Event()
+
+    async def hold_stale(route: Any) -> None:
+        stale = await route.fetch()  # read now: fake-madara is active
+        fetched.set()
+        await release.wait()
+        await route.fulfill(response=stale)
+
+    await page.route("**/api/v1/providers/", hold_stale)
+    await page.reload()
+    await asyncio.wait_for(fetched.wait(), LIVE_TIMEOUT_MS / 1000)
+    # Every status the row takes from here on.
+    await madara.evaluate(
+        """row => {
+          window.__statuses = [];
+          new MutationObserver(() => window.__statuses.push(row.dataset.status))
+            .observe(row, { attributes: true, attributeFilter: ["data-status"] });
+        }"""
+    )
+    fake_sites.site("madara").set_fault("down")
+    with server.api() as client:
+        for _ in range(10):  # tests and the monitor's quick retries confirm the outage
+            response = client.post("/api/v1/providers/fake-madara/test", headers=headers)
+            assert response.status_code == 200, response.text
+            status = client.get("/api/v1/providers/fake-madara", headers=headers).json()
+            if status["status"] == "down":
+                break
+    assert status["status"] == "down", status
+    await expect(madara).to_have_attribute("data-status", "down")
+    async with page.expect_response("**/api/v1/providers/") as answer:
+        release.set()
+    await (await answer.value).finished()
+    await page.wait_for_timeout(500)  # the page applies the list as soon as it has parsed it
+    statuses = await page.evaluate("window.__statuses")
+    assert statuses[-1] == "down", statuses
+    await expect(madara).to_have_attribute("data-status", "down")
+
+
 async def test_admin_changes_interval_threshold_and_disables_a_provider(
     page: Any, server: Server, shots: Screenshots
 ) -> None:

@@ -330,13 +330,24 @@ function pingLive() {
   dot.classList.add("is-pinged");
 }
 
+// Events are numbered as they arrive, and each row keeps the number of its last one.
+let eventsSeen = 0;
+
+function noteEvent(row) {
+  eventsSeen += 1;
+  row.dataset.eventSeen = String(eventsSeen);
+}
+
 async function catchUp() {
   // Events sent while the stream was down are lost; the list says where things stand now.
+  // A row that got an event while the list was on its way already knows better: the stream was
+  // open, so the event is at least as new as the list's row, which is left unapplied.
+  const asked = eventsSeen;
   try {
     const providers = await api.get("/providers/");
     for (const provider of providers) {
       const row = rowOf(provider.provider_id);
-      if (row) applyProvider(row, provider);
+      if (row && Number(row.dataset.eventSeen ?? 0) <= asked) applyProvider(row, provider);
     }
     refreshStatistics();
   } catch {
@@ -364,13 +375,17 @@ function connect() {
       pingLive();
       const data = JSON.parse(event.data);
       const row = rowOf(data.provider_id);
+      if (row) noteEvent(row);
       if (row && row.dataset.enabled !== "false") setStatus(row, "testing");
     });
     source.addEventListener("check", (event) => {
       pingLive();
       const data = JSON.parse(event.data);
       const row = rowOf(data.provider_id);
-      if (row) applyCheck(row, data);
+      if (row) {
+        noteEvent(row);
+        applyCheck(row, data);
+      }
       refreshStatistics();
     });
     source.addEventListener("error", () => {
