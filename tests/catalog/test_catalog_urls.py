@@ -25,10 +25,24 @@ def settings_overrides(index: FakeCatalogIndex) -> dict[str, object]:
     return {"catalog_urls": [index.url], "catalog_bundled": False, "check_timeout": 5}
 
 
+async def fetched(job: CatalogJob) -> None:
+    """The index is fetched and recorded. The job's start-up step fetches it in the background:
+    when that step holds the refresh's claim, a refresh of ours does nothing and returns at
+    once, before the step's answer is recorded, so wait for it."""
+    await job.refresh(force=False)
+
+    async def recorded() -> bool:
+        async with job.db.session() as session:
+            rows = await service.list_indexes(db_session=session, urls=job.sources.urls)
+        return len(rows) == len(job.sources.urls) and all(row.content_hash for row in rows)
+
+    await eventually(recorded, seconds=30)
+
+
 async def test_an_index_is_fetched_at_start_and_listed_with_its_hash(
     client: httpx.AsyncClient, users: UserFactory, job: CatalogJob, index: FakeCatalogIndex
 ) -> None:
-    await job.refresh(force=False)  # the job's first step may have fetched it already
+    await fetched(job)
     bob = await users.bob()
     listed = (await client.get("/api/v1/catalog/", headers=bob.headers)).json()
     assert listed["bundled"] is False
@@ -68,7 +82,7 @@ async def test_it_is_refreshed_daily_not_on_every_step(
 async def test_refresh_now_fetches_at_once_and_shows_the_new_hash(
     client: httpx.AsyncClient, users: UserFactory, job: CatalogJob, index: FakeCatalogIndex
 ) -> None:
-    await job.refresh(force=False)
+    await fetched(job)
     alice = await users.alice()
     index.entries = index.entries[:1]
     response = await client.post("/api/v1/catalog/refresh", headers=alice.headers)
@@ -129,7 +143,7 @@ async def test_the_monitor_checks_only_enabled_entries_and_they_are_down_with_dn
     index: FakeCatalogIndex,
     clock: ManualClock,
 ) -> None:
-    await job.refresh(force=False)
+    await fetched(job)
     alice = await users.alice()
     enabled = [e["id"] for e in index.entries[:2]]
     for entry_id in enabled:
@@ -154,7 +168,7 @@ async def test_an_entry_stays_enabled_when_its_index_drops_it_and_can_still_be_d
     job: CatalogJob,
     index: FakeCatalogIndex,
 ) -> None:
-    await job.refresh(force=False)
+    await fetched(job)
     alice = await users.alice()
     kept = index.entries[0]["id"]
     enabled = await client.post(f"/api/v1/catalog/{kept}/enable", headers=alice.headers)
@@ -184,7 +198,7 @@ async def test_a_sync_that_read_before_an_enable_does_not_take_the_entry_away(
 ) -> None:
     """The periodic sync reads the enabled entries, then ends its read; an admin's enable that
     lands in between must survive the sync's pass over the registry."""
-    await job.refresh(force=False)
+    await fetched(job)
     alice = await users.alice()
     kept = index.entries[0]["id"]
     async with db.session() as session:
