@@ -11,16 +11,18 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from kurobara import __version__
 from kurobara.providers.wording import in_words
 from kurobara.users.models import User
 from kurobara.web.session import FLASH_COOKIE, commit_csrf_cookie, cookie_path, csrf_token
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -79,7 +81,16 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+@cache
+def _templates() -> Jinja2Templates:
+    # Jinja2 is imported with the first page, not at start-up: serving the API never needs it.
+    from fastapi.templating import Jinja2Templates
+
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    # ``error_words``: a raw provider/OS error said in words (the raw text goes in a <details>).
+    templates.env.globals.update(url_path=url_path, static_url=static_url, error_words=in_words)
+    return templates
 
 
 @cache
@@ -130,7 +141,7 @@ def render(
 ) -> HTMLResponse:
     """Render a page with what the layout needs: user, navigation, CSRF token, flash."""
     flash = _take_flash(request)
-    response = templates.TemplateResponse(
+    response = _templates().TemplateResponse(
         request,
         template,
         {
@@ -163,7 +174,3 @@ def _secure_headers(response: HTMLResponse | RedirectResponse) -> None:
     response.headers["Referrer-Policy"] = "same-origin"
     # Pages show per-user data; shared caches must not keep them.
     response.headers["Cache-Control"] = "no-store"
-
-
-# ``error_words``: a raw provider/OS error said in words (the raw text goes in a <details>).
-templates.env.globals.update(url_path=url_path, static_url=static_url, error_words=in_words)
