@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import importlib
 import multiprocessing as mp
 import os
 import platform
@@ -194,6 +196,10 @@ async def _sweep(case: Case, settings: Any) -> tuple[int, float, float, float]:
             done.set()
 
     monitor.checker.add_listener(count)
+    # As the served app does once started (an older tree's baseline did not).
+    freeze = getattr(importlib.import_module("kurobara.app"), "freeze_startup_objects", None)
+    if freeze is not None:
+        freeze()
     cpu0, _ = _usage()
     if PROFILER is not None:
         PROFILER.enable()
@@ -204,6 +210,7 @@ async def _sweep(case: Case, settings: Any) -> tuple[int, float, float, float]:
     if PROFILER is not None:
         PROFILER.disable()
     cpu1, rss = _usage()
+    gc.unfreeze()
     await monitor.stop()
     await http.aclose()
     await db.dispose()

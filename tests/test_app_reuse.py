@@ -1,9 +1,11 @@
 """The tests reuse an idle app for every test whose settings agree on what ``create_app``
 reads (``tests/conftest.py``). That is only right while ``create_app`` reads no other setting and
-keeps nothing of a run outside ``app.state``: these tests say so."""
+keeps nothing of a run outside ``app.state``: these tests say so. So do the two that follow
+a fresh app through what it does right after start-up."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +93,17 @@ async def test_routes_are_resolved_before_the_first_request(
                 assert response.status_code in (401, 303), (path, response.status_code)
     assert warmed > 50, "the warm-up resolved the routes"
     assert resolved[warmed:] == []
+
+
+async def test_start_up_objects_leave_the_collectors_view_until_shutdown(tmp_path: Path) -> None:
+    """Once started (and warmed), the app freezes what start-up made: a full collection then
+    walks only what serving allocated since. Shutdown gives those objects back."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, builtin_providers=False, monitor_enabled=False
+    )
+    await upgrade(settings.resolved_database_url)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await application.state.routes_warmed
+        assert gc.get_freeze_count() > 50_000  # modules, classes, routes, models
+    assert gc.get_freeze_count() == 0
