@@ -75,6 +75,17 @@ def row(page: Any, provider_id: str) -> Any:
     return page.locator(f'tr.provider-row[data-provider-id="{provider_id}"]')
 
 
+def press_test_now_until_down(client: Any, headers: dict[str, str], provider_id: str) -> None:
+    """Press "Test now" until the tests and the monitor's quick retries confirm the outage."""
+    for _ in range(10):
+        response = client.post(f"/api/v1/providers/{provider_id}/test", headers=headers)
+        assert response.status_code == 200, response.text
+        status = client.get(f"/api/v1/providers/{provider_id}", headers=headers).json()
+        if status["status"] == "down":
+            return
+    raise AssertionError(f"{provider_id} is not down: {status}")
+
+
 async def assert_same_document(page: Any) -> None:
     assert await page.evaluate("window.__sameDocument === true"), "the page was reloaded"
 
@@ -185,13 +196,7 @@ async def test_an_outage_before_the_stream_opens_is_caught_up(
         await page.reload()
         await expect(row(page, "fake-madara")).to_have_attribute("data-status", "active")
         fake_sites.site("madara").set_fault("down")
-        for _ in range(10):  # tests and the monitor's quick retries confirm the outage
-            response = client.post("/api/v1/providers/fake-madara/test", headers=headers)
-            assert response.status_code == 200, response.text
-            status = client.get("/api/v1/providers/fake-madara", headers=headers).json()
-            if status["status"] == "down":
-                break
-        assert status["status"] == "down", status
+        press_test_now_until_down(client, headers, "fake-madara")
         opened.set()
         await expect(page.locator("[data-live-indicator]")).to_have_attribute("data-state", "live")
         await expect(row(page, "fake-madara")).to_have_attribute("data-status", "down")
@@ -228,13 +233,7 @@ async def test_a_list_older_than_an_event_does_not_undo_it(
     )
     fake_sites.site("madara").set_fault("down")
     with server.api() as client:
-        for _ in range(10):  # tests and the monitor's quick retries confirm the outage
-            response = client.post("/api/v1/providers/fake-madara/test", headers=headers)
-            assert response.status_code == 200, response.text
-            status = client.get("/api/v1/providers/fake-madara", headers=headers).json()
-            if status["status"] == "down":
-                break
-    assert status["status"] == "down", status
+        press_test_now_until_down(client, headers, "fake-madara")
     await expect(madara).to_have_attribute("data-status", "down")
     async with page.expect_response("**/api/v1/providers/") as answer:
         release.set()
