@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import importlib
 import multiprocessing as mp
 import os
 import platform
@@ -197,7 +196,9 @@ async def _sweep(case: Case, settings: Any) -> tuple[int, float, float, float]:
 
     monitor.checker.add_listener(count)
     # As the served app does once started (an older tree's baseline did not).
-    freeze = getattr(importlib.import_module("kurobara.app"), "freeze_startup_objects", None)
+    import kurobara.app
+
+    freeze = getattr(kurobara.app, "freeze_startup_objects", None)
     if freeze is not None:
         freeze()
     cpu0, _ = _usage()

@@ -208,7 +208,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await start_scheduled_backup(app, stack)
         await start_scout(app, stack)
         stack.callback(gc.unfreeze)
-        app.state.routes_warmed = asyncio.create_task(_settle(app), name="warm-routes")
+        app.state.routes_warmed = asyncio.create_task(_settle(app), name="settle")
         stack.push_async_callback(_cancel, app.state.routes_warmed)
         yield
 

@@ -375,8 +375,9 @@ function connect() {
       pingLive();
       const data = JSON.parse(event.data);
       const row = rowOf(data.provider_id);
-      if (row) noteEvent(row);
-      if (row && row.dataset.enabled !== "false") setStatus(row, "testing");
+      if (!row) return;
+      noteEvent(row);
+      if (row.dataset.enabled !== "false") setStatus(row, "testing");
     });
     source.addEventListener("check", (event) => {
       pingLive();
